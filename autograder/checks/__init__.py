@@ -1,0 +1,1 @@
+"""Visible checks, one module per lesson. They never import anime_genre."""

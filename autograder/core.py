@@ -1,0 +1,391 @@
+"""The check machinery shared by notebooks, pytest and the grader.
+
+An exercise is declared once, with its visible check::
+
+    @exercise("l4_sigmoid", points=2, reference="anime_genre.functions:sigmoid")
+    def check_sigmoid(c, sigmoid):
+        c.close(sigmoid(np.array([0.0])), [0.5], "sigmoid([0])")
+
+A check receives a :class:`Checker` and the student's object. Each call of ``c.close``,
+``c.equal``, ``c.true`` or ``c.grad_check`` is one sub-check; the score is
+``points * passed / total``. Checks must not import ``anime_genre`` (students get them
+without it); hidden checks in ``autograder.hidden`` may.
+
+This module captures the numpy functions it relies on at import time, before any student
+code runs, so that a notebook which replaces ``np.allclose`` does not change what a check
+computes in the student's own kernel. (Grades never depend on this: the grader evaluates
+outside the student's process, see ``autograder.judge``.)
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+import traceback
+from typing import Any, Callable
+
+import numpy as _np
+
+# Trusted references, captured before student code can replace them.
+_asarray = _np.asarray
+_abs = _np.abs
+_maximum = _np.maximum
+_isfinite = _np.isfinite
+_array_equal = _np.array_equal
+_float64 = _np.float64
+_ndarray = _np.ndarray
+_nditer_index = _np.unravel_index
+_argmax = _np.argmax
+_zeros_like = _np.zeros_like
+_copy = _np.copy
+
+STATUSES = ("passed", "failed", "error", "timeout", "not-implemented")
+
+
+# ----------------------------------------------------------------------------- registry
+
+@dataclasses.dataclass
+class Exercise:
+    id: str
+    points: float
+    check: Callable
+    reference: str | None = None  # "module:qualname" of the reference object
+    hidden: list = dataclasses.field(default_factory=list)
+
+    @property
+    def lesson(self) -> int:
+        return int(self.id.split("_", 1)[0].lstrip("l"))
+
+
+REGISTRY: dict[str, Exercise] = {}
+
+
+def exercise(id: str, points: float, reference: str | None = None):
+    """Declare an exercise and its visible check."""
+    def decorate(func):
+        if id in REGISTRY and REGISTRY[id].check is not func:
+            raise ValueError(f"exercise {id!r} declared twice")
+        REGISTRY[id] = Exercise(id=id, points=points, check=func, reference=reference)
+        return func
+    return decorate
+
+
+def hidden(id: str):
+    """Declare a hidden check for an exercise already declared with :func:`exercise`."""
+    def decorate(func):
+        load_checks()
+        REGISTRY[id].hidden.append(func)
+        return func
+    return decorate
+
+
+def load_checks(hidden: bool = False) -> dict[str, Exercise]:
+    """Import every check module so that the registry is complete."""
+    import pkgutil
+
+    from . import checks
+    for info in pkgutil.iter_modules(checks.__path__):
+        importlib.import_module(f"{checks.__name__}.{info.name}")
+    if hidden:
+        from . import hidden as hidden_pkg
+        for info in pkgutil.iter_modules(hidden_pkg.__path__):
+            importlib.import_module(f"{hidden_pkg.__name__}.{info.name}")
+    return REGISTRY
+
+
+def get_exercise(id: str, hidden: bool = False) -> Exercise:
+    load_checks(hidden=hidden)
+    try:
+        return REGISTRY[id]
+    except KeyError:
+        raise KeyError(f"unknown exercise id {id!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+def resolve_reference(ex: Exercise):
+    """The reference object of an exercise (imports ``anime_genre``: instructor side only)."""
+    module, _, qualname = ex.reference.partition(":")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+# ----------------------------------------------------------------------------- checker
+
+class CheckAborted(Exception):
+    """Raised inside a check to stop it after a sub-check that makes the rest meaningless."""
+
+
+@dataclasses.dataclass
+class SubCheck:
+    name: str
+    ok: bool
+    message: str = ""
+
+
+def rel_error(x, y) -> float:
+    """Maximum relative error, as in CS231n: max |x - y| / max(1e-8, |x| + |y|)."""
+    x = _asarray(x, dtype=_float64)
+    y = _asarray(y, dtype=_float64)
+    if x.size == 0:
+        return 0.0
+    return float((_abs(x - y) / _maximum(1e-8, _abs(x) + _abs(y))).max())
+
+
+def _short(value, limit: int = 160) -> str:
+    text = repr(value)
+    if isinstance(value, _ndarray):
+        with _np.printoptions(precision=6, threshold=12, edgeitems=3, linewidth=120):
+            text = f"array(shape={value.shape}, dtype={value.dtype}) {value!s}"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Checker:
+    """Collects sub-checks for one exercise. Tolerances are stated at each call."""
+
+    def __init__(self, stop_on_first_failure: bool = False):
+        self.results: list[SubCheck] = []
+        self.stop_on_first_failure = stop_on_first_failure
+
+    # -- recording
+    def _record(self, name: str, ok: bool, message: str = "", fatal: bool = False) -> bool:
+        self.results.append(SubCheck(name, bool(ok), message))
+        if not ok and (fatal or self.stop_on_first_failure):
+            raise CheckAborted(name)
+        return bool(ok)
+
+    def true(self, ok, name: str, message: str = "", hint: str = "", fatal: bool = False) -> bool:
+        """A yes/no sub-check: ``ok`` must be true."""
+        msg = message + (f"  Hint: {hint}" if hint else "")
+        return self._record(name, bool(ok), msg if not ok else "", fatal)
+
+    def equal(self, got, expected, name: str, hint: str = "", fatal: bool = False) -> bool:
+        """Exact equality of plain values (str, int, lists, dicts, tuples)."""
+        ok = _plain(got) == _plain(expected)
+        msg = ""
+        if not ok:
+            msg = f"expected {_short(expected)}, got {_short(got)}."
+            first = _first_difference(_plain(got), _plain(expected))
+            if first:
+                msg += f" First difference: {first}."
+            if hint:
+                msg += f"  Hint: {hint}"
+        return self._record(name, ok, msg, fatal)
+
+    def close(self, got, expected, name: str, rtol: float = 1e-7, atol: float = 1e-9,
+              hint: str = "", fatal: bool = False, shape: bool = True) -> bool:
+        """Numerical closeness: |got - expected| <= atol + rtol * |expected| everywhere,
+        same shape, all finite where the expected value is finite."""
+        try:
+            g = _asarray(_dense(got), dtype=_float64)
+        except Exception:
+            return self._record(name, False, f"expected a numeric array, got {_short(got)}."
+                                + (f"  Hint: {hint}" if hint else ""), fatal)
+        e = _asarray(_dense(expected), dtype=_float64)
+        if shape and g.shape != e.shape:
+            return self._record(name, False, f"expected shape {e.shape}, got shape {g.shape}."
+                                + (f"  Hint: {hint}" if hint else ""), fatal)
+        if not shape:
+            try:
+                g = g.reshape(e.shape)
+            except ValueError:
+                return self._record(name, False, f"expected {e.size} values, got {g.size}.", fatal)
+        finite_e = _isfinite(e)
+        bad_finite = finite_e & ~_isfinite(g)
+        diff = _abs(g - e)
+        too_far = (diff > atol + rtol * _abs(e)) & finite_e
+        mismatch_inf = ~finite_e & ~(g == e)
+        bad = bad_finite | too_far | mismatch_inf
+        if not bad.any():
+            return self._record(name, True)
+        idx = _nditer_index(int(_argmax(bad.reshape(-1))), e.shape) if e.shape else ()
+        where = f"at index {tuple(int(i) for i in idx)}" if e.shape else ""
+        msg = (f"first wrong value {where}: expected {e[idx]!r}, got {g[idx]!r} "
+               f"(max relative error {rel_error(g[finite_e & _isfinite(g)], e[finite_e & _isfinite(g)]):.2e}, "
+               f"tolerance rtol={rtol:g}, atol={atol:g}).")
+        if bad_finite.any():
+            msg += " Your result has nan or inf where a finite value was expected."
+        if hint:
+            msg += f"  Hint: {hint}"
+        return self._record(name, False, msg, fatal)
+
+    def grad_check(self, f: Callable, x, analytic, name: str, tol: float = 1e-7,
+                   h: float = 1e-6, hint: str = "") -> bool:
+        """Compare an analytic gradient with central differences of the scalar ``f`` at
+        ``x`` (float64). Relative error (CS231n) must be below ``tol``."""
+        x = _asarray(x, dtype=_float64)
+        num = numerical_gradient(f, x, h=h)
+        try:
+            a = _asarray(_dense(analytic), dtype=_float64)
+        except Exception:
+            return self._record(name, False, f"gradient is not numeric: {_short(analytic)}")
+        if a.shape != num.shape:
+            return self._record(name, False, f"gradient shape {a.shape}, expected {num.shape}."
+                                + (f"  Hint: {hint}" if hint else ""))
+        if not _isfinite(a).all():
+            return self._record(name, False, "gradient has nan or inf." + (f"  Hint: {hint}" if hint else ""))
+        err = rel_error(a, num)
+        if err < tol:
+            return self._record(name, True)
+        bad = _abs(a - num) / _maximum(1e-8, _abs(a) + _abs(num))
+        idx = _nditer_index(int(_argmax(bad.reshape(-1))), num.shape) if num.shape else ()
+        return self._record(
+            name, False,
+            f"relative error {err:.2e} > {tol:g} against numerical gradient; worst at index "
+            f"{tuple(int(i) for i in idx)}: numerical {num[idx]:.8g}, yours {a[idx]:.8g}."
+            + (f"  Hint: {hint}" if hint else ""))
+
+    # -- outcome
+    @property
+    def passed(self) -> int:
+        return sum(r.ok for r in self.results)
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+
+def numerical_gradient(f: Callable, x, h: float = 1e-6):
+    """Central differences of a scalar function ``f(x)`` (``x`` float64, any shape).
+    ``f`` receives a fresh array each time, so it may hand it to code that keeps it."""
+    x = _asarray(x, dtype=_float64)
+    grad = _zeros_like(x)
+    flat = x.reshape(-1)
+    for i in range(flat.size):
+        xp = _copy(flat)
+        xm = _copy(flat)
+        xp[i] += h
+        xm[i] -= h
+        grad.reshape(-1)[i] = (float(f(xp.reshape(x.shape))) - float(f(xm.reshape(x.shape)))) / (2 * h)
+    return grad
+
+
+def _dense(value):
+    if hasattr(value, "toarray") and callable(value.toarray):
+        return value.toarray()
+    return value
+
+
+def _plain(value):
+    """Normalise containers and numpy scalars for exact comparison."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, _ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, _np.generic):
+        return value.item()
+    return value
+
+
+def _first_difference(got, expected, path: str = "") -> str:
+    if isinstance(got, list) and isinstance(expected, list):
+        for i, (g, e) in enumerate(zip(got, expected)):
+            if g != e:
+                return _first_difference(g, e, f"{path}[{i}]")
+        if len(got) != len(expected):
+            return f"{path or 'length'}: expected {len(expected)} items, got {len(got)}"
+        return ""
+    if isinstance(got, str) and isinstance(expected, str):
+        for i, (a, b) in enumerate(zip(got, expected)):
+            if a != b:
+                return f"{path} character {i}: expected {expected[max(0, i-15):i+15]!r}, got {got[max(0, i-15):i+15]!r}"
+        return f"{path} length: expected {len(expected)} characters, got {len(got)}"
+    return f"{path}: expected {_short(expected, 80)}, got {_short(got, 80)}" if path else ""
+
+
+# ----------------------------------------------------------------------------- running
+
+@dataclasses.dataclass
+class Result:
+    id: str
+    points: float
+    max_points: float
+    status: str
+    message: str
+    subchecks: list = dataclasses.field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "points": self.points, "max_points": self.max_points,
+                "status": self.status, "message": self.message}
+
+
+def _is_not_implemented(exc: BaseException) -> bool:
+    return isinstance(exc, NotImplementedError)
+
+
+def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
+    """Run the visible (and, if ``hidden``, the hidden) checks of one exercise on ``obj``.
+
+    Never raises for anything the student's code does: errors become a status."""
+    ex = get_exercise(id, hidden=hidden)
+    funcs = [ex.check] + (list(ex.hidden) if hidden else [])
+    c = Checker()
+    status = None
+    message = ""
+    for func in funcs:
+        try:
+            func(c, obj)
+        except CheckAborted:
+            continue
+        except NotImplementedError:
+            status, message = "not-implemented", "not implemented yet: replace `raise NotImplementedError()` with your code."
+            break
+        except Exception as exc:  # the student's code raised
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = ""
+            for frame in reversed(tb):
+                if not frame.filename.startswith(__file__.rsplit("/", 1)[0]):
+                    where = f" (line {frame.lineno}: {frame.line})" if frame.line else f" (line {frame.lineno})"
+                    break
+            status = "error"
+            message = f"your code raised {type(exc).__name__}: {exc}{where}"
+            c.results.append(SubCheck(f"{func.__name__} ran", False, message))
+            break
+    if status == "not-implemented":
+        return Result(id, 0.0, ex.points, status, message, c.results)
+    total = c.total
+    passed = c.passed
+    points = 0.0 if total == 0 else round(ex.points * passed / total, 2)
+    if status is None:
+        status = "passed" if total and passed == total else "failed"
+    if not message:
+        failures = [r for r in c.results if not r.ok]
+        message = (f"{passed}/{total} checks passed" + (": " + failures[0].name + " — "
+                   + failures[0].message if failures else ""))
+    return Result(id, points, ex.points, status, message, c.results)
+
+
+def format_result(r: Result) -> str:
+    """The text a student sees under a check cell."""
+    head = {"passed": "PASSED", "failed": "FAILED", "error": "ERROR", "timeout": "TIMEOUT",
+            "not-implemented": "NOT IMPLEMENTED YET"}[r.status]
+    lines = [f"[{r.id}] {head} — {r.points:g}/{r.max_points:g} points"]
+    if r.status == "not-implemented":
+        lines.append("  " + r.message)
+        return "\n".join(lines)
+    for s in r.subchecks:
+        mark = "ok  " if s.ok else "FAIL"
+        lines.append(f"  {mark} {s.name}" + (f"\n       {s.message}" if not s.ok and s.message else ""))
+    if r.status == "error" and not any(not s.ok for s in r.subchecks):
+        lines.append("  " + r.message)
+    return "\n".join(lines)
+
+
+def check(id: str, obj: Any, hidden: bool = False) -> float:
+    """Run an exercise's checks from a notebook cell, print the outcome, return the points.
+
+    Never raises, so a student can run a notebook top to bottom and see every exercise."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _np.errstate(all="ignore"):
+            try:
+                r = run_exercise(id, obj, hidden=hidden)
+            except KeyError as exc:
+                print(f"[{id}] cannot be checked: {exc}")
+                return 0.0
+    print(format_result(r))
+    return r.points

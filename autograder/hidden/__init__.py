@@ -1,0 +1,2 @@
+"""Hidden checks, one module per lesson: compare with the reference package on unseen inputs.
+Never shipped to students."""

@@ -1,0 +1,1 @@
+"""One module per ``anime-genre`` subcommand (see ``anime_genre.cli``)."""
