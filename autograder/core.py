@@ -51,6 +51,7 @@ class Exercise:
     check: Callable
     reference: str | None = None  # "module:qualname" of the reference object
     hidden: list = dataclasses.field(default_factory=list)
+    name: str | None = None       # the notebook global to grade (default: end of reference)
 
     @property
     def lesson(self) -> int:
@@ -60,12 +61,20 @@ class Exercise:
 REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(id: str, points: float, reference: str | None = None):
-    """Declare an exercise and its visible check."""
+def exercise(id: str, points: float, reference: str | None = None, name: str | None = None):
+    """Declare an exercise and its visible check.
+
+    ``name`` is the notebook global the exercise defines; by default the last part of
+    ``reference`` (``"anime_genre.functions:sigmoid"`` -> ``sigmoid``)."""
+    if name is None and reference is None:
+        raise ValueError(f"exercise {id!r} needs reference= or name=")
     def decorate(func):
-        if id in REGISTRY and REGISTRY[id].check is not func:
+        old = REGISTRY.get(id)
+        if old is not None and old.check is not func and (
+                old.check.__module__, old.check.__qualname__) != (func.__module__, func.__qualname__):
             raise ValueError(f"exercise {id!r} declared twice")
-        REGISTRY[id] = Exercise(id=id, points=points, check=func, reference=reference)
+        REGISTRY[id] = Exercise(id=id, points=points, check=func, reference=reference, name=name,
+                                hidden=old.hidden if old is not None else [])
         return func
     return decorate
 
@@ -74,7 +83,9 @@ def hidden(id: str):
     """Declare a hidden check for an exercise already declared with :func:`exercise`."""
     def decorate(func):
         load_checks()
-        REGISTRY[id].hidden.append(func)
+        hooks = REGISTRY[id].hidden
+        if all((h.__module__, h.__qualname__) != (func.__module__, func.__qualname__) for h in hooks):
+            hooks.append(func)
         return func
     return decorate
 
@@ -116,11 +127,21 @@ class CheckAborted(Exception):
     """Raised inside a check to stop it after a sub-check that makes the rest meaningless."""
 
 
+class Aborted(BaseException):
+    """Grading of an exercise cannot go on (the student's process timed out, crashed, broke a
+    limit). A BaseException so that no ``except Exception`` in a check swallows it."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+
+
 @dataclasses.dataclass
 class SubCheck:
     name: str
     ok: bool
     message: str = ""
+    hidden: bool = False   # from a hidden check: feedback shows the name, not the values
 
 
 def rel_error(x, y) -> float:
@@ -201,7 +222,7 @@ class Checker:
             return self._record(name, True)
         idx = _nditer_index(int(_argmax(bad.reshape(-1))), e.shape) if e.shape else ()
         where = f"at index {tuple(int(i) for i in idx)}" if e.shape else ""
-        msg = (f"first wrong value {where}: expected {e[idx]!r}, got {g[idx]!r} "
+        msg = (f"first wrong value {where}: expected {float(e[idx])!r}, got {float(g[idx])!r} "
                f"(max relative error {rel_error(g[finite_e & _isfinite(g)], e[finite_e & _isfinite(g)]):.2e}, "
                f"tolerance rtol={rtol:g}, atol={atol:g}).")
         if bad_finite.any():
@@ -321,29 +342,44 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
 
     Never raises for anything the student's code does: errors become a status."""
     ex = get_exercise(id, hidden=hidden)
-    funcs = [ex.check] + (list(ex.hidden) if hidden else [])
+    funcs = [(ex.check, False)] + ([(h, True) for h in ex.hidden] if hidden else [])
     c = Checker()
     status = None
     message = ""
-    for func in funcs:
+    for func, is_hidden in funcs:
+        first = len(c.results)
         try:
             func(c, obj)
         except CheckAborted:
-            continue
+            pass
+        except Aborted as exc:       # timeout, crash, limit: no points for this exercise
+            c.results.append(SubCheck(f"{func.__name__} ran", False, str(exc)))
+            for r in c.results[first:]:
+                r.hidden = is_hidden
+            return Result(id, 0.0, ex.points, exc.status, str(exc), c.results)
         except NotImplementedError:
             status, message = "not-implemented", "not implemented yet: replace `raise NotImplementedError()` with your code."
             break
         except Exception as exc:  # the student's code raised
-            tb = traceback.extract_tb(exc.__traceback__)
-            where = ""
-            for frame in reversed(tb):
-                if not frame.filename.startswith(__file__.rsplit("/", 1)[0]):
-                    where = f" (line {frame.lineno}: {frame.line})" if frame.line else f" (line {frame.lineno})"
-                    break
+            kind = getattr(exc, "remote_type", None) or type(exc).__name__
+            where = getattr(exc, "remote_where", None)
+            if where is None:
+                where = ""
+                for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+                    if not frame.filename.startswith(__file__.rsplit("/", 1)[0]):
+                        where = f"line {frame.lineno}: {frame.line}" if frame.line else f"line {frame.lineno}"
+                        break
             status = "error"
-            message = f"your code raised {type(exc).__name__}: {exc}{where}"
+            if is_hidden:   # the exception text could contain a hidden input: show only where
+                message = f"your code raised {kind} in a hidden check" + (f" ({where})" if where else "")
+            else:
+                message = f"your code raised {kind}: {exc}" + (f" ({where})" if where else "")
             c.results.append(SubCheck(f"{func.__name__} ran", False, message))
+            for r in c.results[first:]:
+                r.hidden = is_hidden
             break
+        for r in c.results[first:]:
+            r.hidden = is_hidden
     if status == "not-implemented":
         return Result(id, 0.0, ex.points, status, message, c.results)
     total = c.total
@@ -353,8 +389,10 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
         status = "passed" if total and passed == total else "failed"
     if not message:
         failures = [r for r in c.results if not r.ok]
-        message = (f"{passed}/{total} checks passed" + (": " + failures[0].name + " — "
-                   + failures[0].message if failures else ""))
+        message = f"{passed}/{total} checks passed"
+        if failures:
+            f = failures[0]
+            message += ": " + f.name + ("" if f.hidden else " — " + f.message)
     return Result(id, points, ex.points, status, message, c.results)
 
 
@@ -368,7 +406,9 @@ def format_result(r: Result) -> str:
         return "\n".join(lines)
     for s in r.subchecks:
         mark = "ok  " if s.ok else "FAIL"
-        lines.append(f"  {mark} {s.name}" + (f"\n       {s.message}" if not s.ok and s.message else ""))
+        tag = "(hidden) " if s.hidden else ""
+        detail = s.message if (not s.hidden or s.name.endswith(" ran")) else ""
+        lines.append(f"  {mark} {tag}{s.name}" + (f"\n       {detail}" if not s.ok and detail else ""))
     if r.status == "error" and not any(not s.ok for s in r.subchecks):
         lines.append("  " + r.message)
     return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""Command line of the autograder.
+
+    python -m autograder grade NOTEBOOK [--json] [--no-execute] [--timeout S]
+    python -m autograder build-course [DIR]
+    python -m autograder student-bundle OUT.zip
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _grade(args) -> int:
+    from .grade import GradingError, grade_notebook
+    from .judge import Limits
+    limits = Limits(call_timeout=args.timeout, cell_timeout=args.timeout,
+                    exercise_timeout=max(60.0, 6 * args.timeout))
+    try:
+        report = grade_notebook(args.notebook, execute=not args.no_execute, limits=limits,
+                                executed_path=args.executed, cell_timeout=args.cell_timeout)
+    except GradingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(report.table())
+        print(f"graded in {report.seconds:.1f} s")
+    return 0
+
+
+def _build_course(args) -> int:
+    from .course import build_course
+    try:
+        out = build_course(args.dir)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"course written to {out}")
+    return 0
+
+
+def _student_bundle(args) -> int:
+    from .bundle import build_bundle
+    try:
+        out, names = build_bundle(args.out)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{out}: {len(names)} files")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade one notebook (visible and hidden checks)")
+    g.add_argument("notebook")
+    g.add_argument("--json", action="store_true", help="print the result as JSON")
+    g.add_argument("--no-execute", action="store_true",
+                   help="do not run the notebook in a kernel first (grades do not depend on it)")
+    g.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds allowed for one call of the student's code (default 10)")
+    g.add_argument("--cell-timeout", type=float, default=60.0,
+                   help="seconds allowed per cell when executing the notebook (default 60)")
+    g.add_argument("--executed", metavar="OUT.ipynb", help="write the executed notebook here")
+    g.set_defaults(func=_grade)
+    b = sub.add_parser("build-course", help="write the nbgrader course (instructor notebooks)")
+    b.add_argument("dir", nargs="?", default=None, help="course folder (default autograder/course)")
+    b.set_defaults(func=_build_course)
+    s = sub.add_parser("student-bundle", help="zip what a student receives")
+    s.add_argument("out", help="the zip file to write")
+    s.set_defaults(func=_student_bundle)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

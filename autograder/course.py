@@ -1,0 +1,265 @@
+"""Build the nbgrader course from ``lessons/`` and the reference package.
+
+    python -m autograder build-course [DIR]      # default autograder/course/ (git-ignored)
+
+writes ``DIR/nbgrader_config.py`` and ``DIR/source/<lesson>/<lesson>.ipynb`` for every
+``lessons/NN_name.ipynb``. In each solution cell, every stub body
+
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+becomes ``### BEGIN SOLUTION`` / the reference body / ``### END SOLUTION`` at the stub's
+indentation, so that ``nbgrader generate_assignment`` (which puts the stub back at the
+indentation of the BEGIN line) returns exactly the lesson. Each check cell gains a hidden-test
+region after its visible line. The hidden checks themselves stay in ``autograder/hidden``:
+nothing but the notebook is written to ``source/<lesson>/`` (nbgrader would release any other
+file it finds there).
+
+:func:`solve_source` is also what the lesson tests use to run a lesson with the reference code.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+import textwrap
+from pathlib import Path
+
+from . import core
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = ROOT / "lessons"
+STUB_FIRST = "# YOUR CODE HERE"
+STUB_SECOND = "raise NotImplementedError()"
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def _nbgrader(cell) -> dict:
+    return (cell.get("metadata") or {}).get("nbgrader") or {}
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def stub_lines(lines: list[str]) -> list[int]:
+    """0-based indices of every ``# YOUR CODE HERE`` line followed by the raise, same indent."""
+    found = []
+    for i in range(len(lines) - 1):
+        a, b = lines[i], lines[i + 1]
+        if a.strip() == STUB_FIRST and b.strip() == STUB_SECOND and \
+                a[: len(a) - len(a.lstrip())] == b[: len(b) - len(b.lstrip())]:
+            found.append(i)
+    return found
+
+
+def _enclosing_function(tree: ast.AST, lineno: int) -> list[str]:
+    """Qualified name parts (["Class", "method"] or ["func"]) of the innermost def around a line."""
+    best: list[str] = []
+
+    def visit(node, prefix):
+        nonlocal best
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if child.lineno <= lineno <= child.end_lineno:
+                    path = prefix + [child.name]
+                    if not isinstance(child, ast.ClassDef):
+                        best = path
+                    visit(child, path)
+    visit(tree, [])
+    return best
+
+
+def reference_body(func) -> list[str]:
+    """The body of a reference function without its docstring, dedented to column 0."""
+    func = inspect.unwrap(getattr(func, "__func__", func))
+    src = textwrap.dedent(inspect.getsource(func))
+    lines = src.split("\n")
+    node = ast.parse(src).body[0]
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        if len(body) == 1:
+            raise ValueError(f"{func.__qualname__} has only a docstring")
+        start = body[0].end_lineno            # 1-based line after the docstring
+    else:
+        start = body[0].lineno - 1
+        while start - 1 > node.lineno - 1 and lines[start - 1].strip().startswith("#"):
+            start -= 1
+    out = lines[start: node.end_lineno]
+    while out and not out[0].strip():
+        out.pop(0)
+    while out and not out[-1].strip():
+        out.pop()
+    return textwrap.dedent("\n".join(out)).split("\n")
+
+
+def _reference_member(ref, path: list[str], ex_id: str):
+    obj = ref
+    name = getattr(ref, "__name__", "?")
+    for part in path[1:]:
+        try:
+            obj = inspect.getattr_static(obj, part)
+        except AttributeError:
+            raise ValueError(f"{ex_id}: the reference {name} has no method {part!r} "
+                             "(stub methods must match the reference by name)") from None
+    return obj
+
+
+def solve_source(source: str, ex: core.Exercise, markers: bool = True) -> str:
+    """Replace each stub body in a solution cell's source by the reference body; with
+    ``markers`` the body is wrapped in BEGIN/END SOLUTION lines (the instructor version)."""
+    lines = source.split("\n")
+    stubs = stub_lines(lines)
+    if not stubs:
+        return source
+    tree = ast.parse(source)
+    ref = core.resolve_reference(ex)
+    out, i = [], 0
+    for s in stubs:
+        out.extend(lines[i:s])
+        indent = lines[s][: len(lines[s]) - len(lines[s].lstrip())]
+        path = _enclosing_function(tree, s + 1)
+        if not path:
+            raise ValueError(f"{ex.id}: stub at line {s + 1} is not inside a function")
+        member = _reference_member(ref, path, ex.id) if len(path) > 1 else ref
+        body = [indent + ln if ln.strip() else "" for ln in reference_body(member)]
+        if any(BEGIN_SOLUTION in ln or END_SOLUTION in ln for ln in body):
+            raise ValueError(f"{ex.id}: the reference body contains a solution delimiter")
+        if markers:
+            out.extend([indent + BEGIN_SOLUTION] + body + [indent + END_SOLUTION])
+        else:
+            out.extend(body)
+        i = s + 2
+    out.extend(lines[i:])
+    return "\n".join(out)
+
+
+def hidden_region(ex: core.Exercise, visible_source: str) -> str:
+    """The check cell with its hidden-test region appended."""
+    m = re.search(r"check\(\s*['\"][^'\"]+['\"]\s*,\s*([A-Za-z_][A-Za-z0-9_]*)", visible_source)
+    name = m.group(1) if m else (ex.name or ex.reference.partition(":")[2].split(".")[-1])
+    return (visible_source.rstrip("\n") + "\n" + BEGIN_HIDDEN + "\n"
+            + f'check("{ex.id}", {name}, hidden=True)\n' + END_HIDDEN)
+
+
+def check_cell_exercise(cell) -> str | None:
+    """The exercise id a check cell grades: from its ``check("id", ...)`` call, else its grade_id."""
+    m = re.search(r"check\(\s*['\"]([A-Za-z0-9_]+)['\"]", _source(cell))
+    if m:
+        return m.group(1)
+    gid = str(_nbgrader(cell).get("grade_id", ""))
+    return gid[: -len("_check")] if gid.endswith("_check") else None
+
+
+def instructor_notebook(nb: dict, markers: bool = True, hidden: bool = True) -> dict:
+    """A copy of a lesson with reference solutions (and hidden-test regions) filled in."""
+    import copy
+    nb = copy.deepcopy(nb)
+    core.load_checks(hidden=hidden)
+    for cell in nb["cells"]:
+        meta = _nbgrader(cell)
+        if cell.get("cell_type") != "code":
+            continue
+        if meta.get("solution"):
+            ex_id = meta.get("grade_id")
+            if ex_id not in core.REGISTRY:
+                raise ValueError(f"solution cell {ex_id!r} has no exercise in the autograder")
+            cell["source"] = solve_source(_source(cell), core.REGISTRY[ex_id], markers=markers)
+        elif meta.get("grade") and hidden and markers:
+            ex_id = check_cell_exercise(cell)
+            if ex_id in core.REGISTRY and core.REGISTRY[ex_id].hidden:
+                cell["source"] = hidden_region(core.REGISTRY[ex_id], _source(cell))
+    return nb
+
+
+def lesson_paths(lessons_dir: Path = LESSONS) -> list[Path]:
+    return sorted(p for p in Path(lessons_dir).glob("[0-9][0-9]_*.ipynb"))
+
+
+CONFIG = '''\
+# nbgrader configuration written by `python -m autograder build-course` (do not edit by hand).
+from nbgrader.preprocessors import (ClearHiddenTests, Execute, IgnorePattern, LimitOutput,
+                                    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from autograder.nbgrader_plugin import TrustedGrades
+
+c = get_config()  # noqa: F821
+
+c.CourseDirectory.course_id = "anime-genre"
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.db_assignments = {assignments!r}
+
+# Autograde: hidden tests are removed before the student's notebook runs (they never execute
+# in the student's kernel), then TrustedGrades replaces every grade cell's outputs with the
+# result of the trusted judge (student code in a separate limited process; visible and
+# hidden checks evaluated here). Its score is the cell's result, so partial credit works and
+# stderr from the student's own code cannot zero a correct answer.
+c.Autograde.autograde_preprocessors = [
+    ClearHiddenTests,
+    Execute,
+    TrustedGrades,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+c.IgnorePattern.pattern = r"Warning"
+c.IgnorePattern.enabled = True
+c.TrustedGrades.call_timeout = 10.0
+c.TrustedGrades.memory_mb = 2048
+
+# Feedback never shows hidden-test code (nbgrader's own feedback does, jupyter/nbgrader#1363).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+'''
+
+
+def build_course(course_dir: str | Path | None = None, lessons_dir: str | Path = LESSONS) -> Path:
+    """Write the nbgrader course; returns its folder."""
+    import nbformat
+    course = Path(course_dir) if course_dir else ROOT / "autograder" / "course"
+    lessons = lesson_paths(Path(lessons_dir))
+    if not lessons:
+        raise FileNotFoundError(f"no lessons (NN_name.ipynb) in {lessons_dir}")
+    course.mkdir(parents=True, exist_ok=True)
+    names = []
+    for path in lessons:
+        nb = nbformat.read(str(path), as_version=4)
+        inst = instructor_notebook(nb)
+        out = course / "source" / path.stem / path.name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nbformat.from_dict(inst), str(out))
+        names.append(path.stem)
+    assignments = [{"name": n} for n in names]
+    (course / "nbgrader_config.py").write_text(
+        CONFIG.format(root=str(course.resolve()), assignments=assignments), encoding="utf-8")
+    return course
+
+
+def compare_to_lesson(released: dict, lesson: dict) -> list[str]:
+    """Differences (cell sources, types and nbgrader metadata but its checksum) between a
+    released notebook and its lesson; empty when they are equal."""
+    diffs = []
+    a, b = released["cells"], lesson["cells"]
+    if len(a) != len(b):
+        return [f"{len(a)} cells released, {len(b)} in the lesson"]
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x["cell_type"] != y["cell_type"]:
+            diffs.append(f"cell {i}: type {x['cell_type']} vs {y['cell_type']}")
+        if _source(x) != _source(y):
+            diffs.append(f"cell {i}: source differs:\n{json.dumps(_source(x))}\n{json.dumps(_source(y))}")
+        # nbgrader adds its checksum and the cell type to the metadata it releases
+        mx = {k: v for k, v in _nbgrader(x).items() if k not in ("checksum", "cell_type")}
+        my = {k: v for k, v in _nbgrader(y).items() if k != "cell_type"}
+        if mx != my:
+            diffs.append(f"cell {i}: nbgrader metadata {mx} vs {my}")
+    return diffs

@@ -1,0 +1,149 @@
+"""Grade one notebook: execute it in a fresh kernel, then judge every exercise of its lesson.
+
+    report = grade_notebook("submission.ipynb", execute=True, limits=Limits())
+    print(report.table())          # or report.as_dict() for JSON
+
+The exercises graded are the registry's exercises of the notebook's lesson (found from the
+grade_ids, else the file name), not whatever the student's cells claim; an exercise whose
+solution cell is missing scores 0 with a message. Points come only from the judge
+(:mod:`autograder.judge`); executing the notebook gives the student's executed copy and
+reports cells that time out or fail, but never changes a grade.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+from . import core
+from .judge import Limits, exercises_of_lesson, judge_exercise, lesson_of
+
+
+class GradingError(Exception):
+    """The notebook cannot be graded at all (missing file, not a notebook, unknown lesson)."""
+
+
+@dataclasses.dataclass
+class GradeReport:
+    notebook: str
+    lesson: int
+    results: list                                   # list[core.Result], registry order
+    execution: dict = dataclasses.field(default_factory=dict)   # errors/timeouts, seconds
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return round(sum(r.points for r in self.results), 2)
+
+    @property
+    def max_total(self) -> float:
+        return round(sum(r.max_points for r in self.results), 2)
+
+    def as_dict(self) -> dict:
+        return {"notebook": self.notebook, "total": self.total, "max_total": self.max_total,
+                "exercises": [r.as_dict() for r in self.results]}
+
+    def table(self) -> str:
+        width = max([len(r.id) for r in self.results] + [8])
+        lines = [f"{self.notebook}  (lesson {self.lesson})",
+                 f"{'exercise':<{width}}  {'points':>11}  status           message",
+                 "-" * (width + 60)]
+        for r in self.results:
+            msg = r.message.splitlines()[0] if r.message else ""
+            if len(msg) > 100:
+                msg = msg[:97] + "..."
+            lines.append(f"{r.id:<{width}}  {r.points:>5g} / {r.max_points:<3g}  {r.status:<15}  {msg}")
+        lines.append("-" * (width + 60))
+        lines.append(f"{'total':<{width}}  {self.total:>5g} / {self.max_total:<3g}")
+        for note in self.execution.get("notes", []):
+            lines.append(f"note: {note}")
+        return "\n".join(lines)
+
+
+def read_notebook(path: str | Path):
+    """Read a notebook as nbformat v4, or raise GradingError with a one-line reason."""
+    import nbformat
+    path = Path(path)
+    if not path.exists():
+        raise GradingError(f"{path}: no such file")
+    if path.is_dir():
+        raise GradingError(f"{path}: is a directory, not a notebook")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GradingError(f"{path}: cannot be read ({exc})") from None
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise GradingError(f"{path}: not a notebook (not valid JSON: {exc})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        raise GradingError(f"{path}: not a notebook (no list of cells)")
+    if raw.get("nbformat") != 4:
+        raise GradingError(f"{path}: nbformat {raw.get('nbformat')!r} is not supported (need 4)")
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as exc:   # nbformat raises several kinds for damaged files
+        raise GradingError(f"{path}: not a valid notebook ({type(exc).__name__}: {exc})") from None
+
+
+def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str = "python3") -> dict:
+    """Run the notebook in a fresh kernel (outputs are written into ``nb``).
+    Returns ``{"seconds", "notes"}``: one note per cell that raised or timed out."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    t0 = time.monotonic()
+    notes = []
+    client = NotebookClient(nb, timeout=cell_timeout, allow_errors=True, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(cwd)}})
+    try:
+        client.execute()
+    except CellTimeoutError as exc:
+        notes.append(f"execution stopped: a cell ran longer than {cell_timeout:g} s ({str(exc).splitlines()[0]})")
+    except DeadKernelError as exc:
+        notes.append(f"execution stopped: the kernel died ({str(exc).splitlines()[0][:120]})")
+    except Exception as exc:   # a kernel that cannot start is reported, grading goes on
+        notes.append(f"execution failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}")
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                notes.append(f"cell {i} raised {out.get('ename')}: {str(out.get('evalue'))[:100]}")
+    return {"seconds": round(time.monotonic() - t0, 2), "notes": notes}
+
+
+def grade_nb(nb, name: str = "notebook", limits: Limits | None = None,
+             hidden: bool = True) -> GradeReport:
+    """Judge every exercise of the notebook's lesson (no execution)."""
+    t0 = time.monotonic()
+    lesson = lesson_of(nb, name)
+    if lesson is None:
+        raise GradingError(f"{name}: cannot tell which lesson this is (no grade_id like 'l4_...' "
+                           "and the file name does not start with the lesson number)")
+    exercises = exercises_of_lesson(lesson, hidden=hidden)
+    if not exercises:
+        raise GradingError(f"{name}: lesson {lesson} has no exercises in the autograder")
+    results = [judge_exercise(nb, ex.id, limits, hidden=hidden) for ex in exercises]
+    return GradeReport(notebook=name, lesson=lesson, results=results,
+                       seconds=round(time.monotonic() - t0, 2))
+
+
+def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None = None,
+                   hidden: bool = True, executed_path: str | Path | None = None,
+                   cell_timeout: float = 60.0) -> GradeReport:
+    """Grade the notebook at ``path``. Raises :class:`GradingError` only when the file is not
+    a gradable notebook; everything the student's code does becomes a status."""
+    t0 = time.monotonic()
+    path = Path(path)
+    nb = read_notebook(path)
+    execution = {}
+    if execute:
+        import copy
+        executed = copy.deepcopy(nb)
+        execution = execute_notebook(executed, path.resolve().parent, cell_timeout)
+        if executed_path:
+            import nbformat
+            nbformat.write(executed, str(executed_path))
+    report = grade_nb(nb, name=str(path), limits=limits, hidden=hidden)
+    report.execution = execution
+    report.seconds = round(time.monotonic() - t0, 2)
+    return report

@@ -1,0 +1,55 @@
+"""nbgrader preprocessor that puts the trusted judge's result into every grade cell.
+
+Configured by the ``nbgrader_config.py`` that ``python -m autograder build-course`` writes,
+right after ``Execute`` in ``c.Autograde.autograde_preprocessors``. For each grade cell it
+finds the exercise (the ``check("id", ...)`` call of the restored cell), grades the student's
+solution cells with :func:`autograder.judge.judge_exercise` (visible and hidden checks, the
+student's code in a separate limited process), and replaces the cell's outputs with
+
+- a stdout stream: the same text a check cell prints (hidden sub-checks by name only), and
+- an ``execute_result`` whose value is the points, which nbgrader reads as partial credit.
+
+So ``nbgrader autograde`` gives exactly the points of ``python -m autograder grade``: whatever
+the kernel printed (a stderr warning, a monkeypatched check's fake success) is discarded.
+"""
+from __future__ import annotations
+
+from nbformat.v4 import new_output
+from traitlets import Float, Int
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from . import core
+from .course import check_cell_exercise
+from .judge import Limits, judge_exercise
+
+
+class TrustedGrades(NbGraderPreprocessor):
+    """Replace grade cells' outputs with the trusted judge's score and messages."""
+
+    call_timeout = Float(10.0, help="Seconds allowed for one call of the student's code").tag(config=True)
+    exercise_timeout = Float(60.0, help="Seconds allowed for all checks of one exercise").tag(config=True)
+    memory_mb = Int(2048, help="Address-space limit of the worker process (MiB)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        limits = Limits(call_timeout=self.call_timeout, cell_timeout=self.call_timeout,
+                        exercise_timeout=self.exercise_timeout, memory_mb=self.memory_mb)
+        core.load_checks(hidden=True)
+        for cell in nb.cells:
+            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            ex_id = check_cell_exercise(cell)
+            if ex_id not in core.REGISTRY:
+                result = core.Result(str(ex_id), 0.0, float(meta.get("points", 0)), "error",
+                                     f"grade cell {meta.get('grade_id')!r} names no known exercise")
+            else:
+                result = judge_exercise(nb, ex_id, limits, hidden=True)
+            points = min(float(result.points), float(meta.get("points", result.max_points)))
+            self.log.info("%s: %s %g/%g", ex_id, result.status, points, result.max_points)
+            cell.outputs = [
+                new_output("stream", name="stdout", text=core.format_result(result) + "\n"),
+                new_output("execute_result", data={"text/plain": repr(float(points))},
+                           execution_count=cell.get("execution_count") or 1),
+            ]
+        return nb, resources
