@@ -1,0 +1,123 @@
+"""Hidden checks of lesson 1: the student's parsers against ``anime_genre.scrape`` on pages
+the student never saw — the real saved pages of the data home when present, the project's
+fixture pages, and seeded variants generated in the three layouts."""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import random
+from pathlib import Path
+
+from anime_genre import scrape as ref
+from anime_genre.config import get_data_home
+from autograder.checks.lesson1 import _raised
+from autograder.core import hidden
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "datasets" / "fixtures"
+
+
+def _fixture_maker():
+    spec = importlib.util.spec_from_file_location("_make_mal_html", FIXTURES / "make_mal_html.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _variants(seed: int) -> list[tuple[str, str]]:
+    """Generated pages: random ids, titles, types, genre rows and tails in all layouts."""
+    mk = _fixture_maker()
+    rng = random.Random(seed)
+    genres = list(mk.GENRE_IDS)
+    words = ["river", "lantern", "orbit", "pirate", "garden", "echo", "signal", "winter", "clockwork"]
+    tails = ["", "[Written by MAL Rewrite]", "(Source: ANN)", "(Source: Fixture Wiki, edited)"]
+    pages = []
+    for k in range(6):
+        mal_id = rng.randint(1, 60000)
+        name = " ".join(rng.sample(words, 2)).title() + f" {k}"
+        type_ = rng.choice(["TV", "Movie", "OVA", "Special", "ONA", "Music"])
+        paras = [" ".join(rng.choices(words, k=12)).capitalize() + ".",
+                 "“" + " ".join(rng.choices(words, k=8)) + "” — she said."]
+        tail = rng.choice(tails)
+        g = rng.sample(genres, 4)
+        layout = k % 3
+        if layout == 0:
+            html = mk.page_2018(mal_id, name, type_, g, paras, tail)
+        elif layout == 1:
+            html = mk.page_2021(mal_id, name, name + " (English)", type_, g, paras, tail)
+        else:
+            rows = [(rng.choice(["Genres:", "Genre:"]), g[:2]), ("Themes:", g[2:3]),
+                    ("Demographic:", g[3:])]
+            html = mk.page_2022(mal_id, name, None, type_, rows, paras, tail)
+        pages.append((f"generated {['2018', '2021', '2022'][layout]} page #{k}", html))
+    return pages
+
+
+@functools.lru_cache(maxsize=None)
+def _pages() -> list[tuple[str, str]]:
+    pages = []
+    shared = get_data_home() / "mal-html"
+    if shared.is_dir():
+        pages += [(f"saved page {p.name}", p.read_text(encoding="utf-8"))
+                  for p in sorted(shared.glob("*.html"))]
+    pages += [(f"fixture {p.name}", p.read_text(encoding="utf-8"))
+              for p in sorted((FIXTURES / "mal-html-2022").glob("*.html"))]
+    return pages + _variants(101)
+
+
+def _edge_pages() -> list[tuple[str, str, str]]:
+    """(label, html, field) for the fixture pages that must raise."""
+    import csv
+    folder = FIXTURES / "mal-html-edge"
+    with open(folder / "index.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [(r["file"], (folder / r["file"]).read_text(encoding="utf-8"), r["field"])
+            for r in rows if r["field"] not in ("", "encoding", "page")]
+
+
+def _compare(c, func, ref_func, field: str):
+    for label, html in _pages():
+        c.equal(func(html), ref_func(html), f"{field} of {label}")
+    for label, html, expected_field in _edge_pages():
+        if expected_field != field:
+            continue
+        msg = _raised(func, html)
+        c.true(msg is not None and field in msg, f"{label}: raises an error naming {field!r}",
+               f"got {msg!r}")
+
+
+@hidden("l1_mal_id")
+def hidden_mal_id(c, parse_mal_id):
+    _compare(c, parse_mal_id, ref.parse_mal_id, "mal_id")
+
+
+@hidden("l1_name")
+def hidden_name(c, parse_name):
+    _compare(c, parse_name, ref.parse_name, "name")
+
+
+@hidden("l1_type")
+def hidden_type(c, parse_type):
+    _compare(c, parse_type, ref.parse_type, "type")
+
+
+@hidden("l1_genres")
+def hidden_genres(c, parse_genres):
+    _compare(c, parse_genres, ref.parse_genres, "genres")
+
+
+@hidden("l1_split_source_tail")
+def hidden_split_source_tail(c, split_source_tail):
+    rng = random.Random(7)
+    texts = ["A quiet town.  [Written by MAL Rewrite]", "Ends with (Source: ANN)",
+             "Tail with space ( Source: Crunchyroll )", "(Source: only a tail)",
+             "Nested [brackets] in the text stay.", "Two lines\n\nand a tail\n(Source: AniDB)",
+             "Written by nobody, no brackets.", ""]
+    texts += [" ".join(rng.choices(["a", "b", "(c)", "[d]", "e."], k=10)) for _ in range(5)]
+    for text in texts:
+        c.equal(split_source_tail(text), ref.split_source_tail(text), f"split_source_tail({text!r})")
+
+
+@hidden("l1_synopsis")
+def hidden_synopsis(c, parse_synopsis):
+    _compare(c, parse_synopsis, ref.parse_synopsis, "synopsis")
