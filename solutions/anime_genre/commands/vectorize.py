@@ -1,0 +1,75 @@
+"""``anime-genre vectorize CLEAN.csv -o FEATURES.npz``: TF-IDF features of a clean table.
+
+Reads the ``Text`` column written by ``anime-genre clean`` (or ``--column Synopsis`` for raw
+text) and writes one ``.npz`` holding the CSR arrays (``data``, ``indices``, ``indptr``,
+``shape``), the vocabulary (``feature_names``), ``idf``, ``mal_id`` and, when the table has
+genres, the multi-hot targets ``Y`` with ``genre_names``. Load it with
+:func:`load_features`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..errors import UserError
+from ..text import TfidfVectorizer
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("table", metavar="CLEAN.csv", help="clean table from `anime-genre clean`")
+    parser.add_argument("-o", "--output", metavar="FEATURES.npz", required=True)
+    parser.add_argument("--column", default="Text", help="text column (default: %(default)s)")
+    parser.add_argument("--min-df", type=float, default=2, help="int: documents; <1: share")
+    parser.add_argument("--max-df", type=float, default=0.5, help="int > 1: documents; <=1: share")
+    parser.add_argument("--max-features", type=int, default=None)
+    parser.add_argument("--sublinear-tf", action="store_true")
+    parser.add_argument("--stop-words", choices=["english", "none"], default="english")
+
+
+def _df_bound(x: float):
+    return int(x) if x > 1 or (x == int(x) and x != 1.0) else float(x)
+
+
+def main(args) -> int:
+    path = Path(args.table)
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    df = pd.read_csv(path, keep_default_na=False)
+    if args.column not in df.columns:
+        raise UserError(f"{path}: no column {args.column!r}; columns are {', '.join(df.columns)}")
+    docs = df[args.column].astype(str).tolist()
+    vec = TfidfVectorizer(min_df=_df_bound(args.min_df), max_df=_df_bound(args.max_df),
+                          max_features=args.max_features, sublinear_tf=args.sublinear_tf,
+                          stop_words=None if args.stop_words == "none" else "english")
+    try:
+        X = vec.fit_transform(docs)
+    except ValueError as exc:
+        raise UserError(f"{path}: {exc}") from None
+    arrays = {"data": X.data, "indices": X.indices, "indptr": X.indptr,
+              "shape": np.array(X.shape), "feature_names": vec.get_feature_names_out().astype(str),
+              "idf": vec.idf_}
+    if "MAL_ID" in df.columns:
+        arrays["mal_id"] = df["MAL_ID"].to_numpy()
+    if "Genres" in df.columns:
+        from ..clean import multi_hot, split_genres
+        lists = [split_genres(g) for g in df["Genres"].astype(str)]
+        names = sorted({g for gl in lists for g in gl})
+        arrays["Y"] = multi_hot(lists, names)
+        arrays["genre_names"] = np.array(names, dtype=str)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **arrays)
+    print(f"{X.shape[0]} documents x {X.shape[1]} terms, {X.nnz} non-zeros "
+          f"({X.nnz / max(1, X.shape[0]):.1f} per document) -> {out}")
+    return 0
+
+
+def load_features(path):
+    """``(X csr_matrix, feature_names list, extras dict)`` from a FEATURES.npz."""
+    with np.load(path, allow_pickle=False) as z:
+        X = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+        extras = {k: z[k] for k in z.files if k not in ("data", "indices", "indptr", "shape", "feature_names")}
+        return X, z["feature_names"].tolist(), extras
