@@ -41,6 +41,7 @@ import warnings as _warnings
 UID_BASE = 2_000_000          # sandbox uid = UID_BASE + launcher pid (unique while it lives)
 CGROUP_PIDS = "/sys/fs/cgroup/pids"
 LAUNCHER = os.path.abspath(__file__)
+CGROUP_PREFIX = "autograder-"  # grade-class sets a per-run prefix so that it can sweep its cgroups
 
 
 @dataclasses.dataclass
@@ -107,15 +108,17 @@ class Sandbox:
     """
 
     def __init__(self, limits: SandboxLimits | None = None, copy_from: str | None = None,
-                 base_dir: str | None = None, label: str = "sandbox"):
+                 base_dir: str | None = None, label: str = "sandbox", workdir: str | None = None):
         self.limits = limits or SandboxLimits()
         self.caps = capabilities()
         self.label = label
         self.dir = tempfile.mkdtemp(prefix="ag-", dir=base_dir)
         os.chmod(self.dir, 0o711)           # others may traverse to their files, never list
-        self.workdir = os.path.join(self.dir, "work")
+        self.workdir = workdir or os.path.join(self.dir, "work")
         self.ipcdir = os.path.join(self.dir, "ipc")
-        if copy_from:
+        if workdir:
+            pass                                # the caller's folder (the caller removes it)
+        elif copy_from:
             shutil.copytree(copy_from, self.workdir, symlinks=True,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         else:
@@ -123,7 +126,7 @@ class Sandbox:
         os.mkdir(self.ipcdir)
         self.cgroup = None
         if self.caps["cgroup"]:
-            self.cgroup = os.path.join(CGROUP_PIDS, "autograder-" + os.path.basename(self.dir))
+            self.cgroup = os.path.join(CGROUP_PIDS, CGROUP_PREFIX + os.path.basename(self.dir))
             os.mkdir(self.cgroup)
             with open(os.path.join(self.cgroup, "pids.max"), "w") as f:
                 f.write(str(self.limits.max_processes))
@@ -300,12 +303,16 @@ def _uid_members(uid: int) -> set:
 
 
 def spawn(argv: list[str], limits: SandboxLimits | None = None, copy_from: str | None = None,
-          env: dict | None = None, label: str = "process", **popen_kw) -> "SandboxedPopen":
-    """Start ``argv`` in a new sandbox; returns a Popen whose ``release()`` closes it."""
-    sb = Sandbox(limits, copy_from=copy_from, label=label)
+          env: dict | None = None, label: str = "process", workdir: str | None = None,
+          base_dir: str | None = None, **popen_kw) -> "SandboxedPopen":
+    """Start ``argv`` in a new sandbox; returns a Popen whose ``release()`` closes it
+    (``wait()`` also releases it once the process has ended)."""
+    sb = Sandbox(limits, copy_from=copy_from, label=label, workdir=workdir, base_dir=base_dir)
+    popen_kw.pop("cwd", None)
+    popen_kw.setdefault("close_fds", True)
     try:
         proc = SandboxedPopen(sb.command(argv), cwd=sb.workdir, env=sb.env(env),
-                              start_new_session=True, close_fds=True, **popen_kw)
+                              start_new_session=True, **popen_kw)
     except BaseException:
         sb.close()
         raise
@@ -317,11 +324,18 @@ def spawn(argv: list[str], limits: SandboxLimits | None = None, copy_from: str |
 class SandboxedPopen(subprocess.Popen):
     sandbox: Sandbox
 
+    def wait(self, timeout=None):
+        code = super().wait(timeout)
+        sb = getattr(self, "sandbox", None)
+        if sb is not None and not sb.closed:
+            sb.close()                          # the main process is gone: sweep the rest
+        return code
+
     def release(self) -> None:
         """Kill the whole tree, reap, remove the sandbox folder and cgroup."""
         self.sandbox.close()
         try:
-            self.wait(timeout=5)
+            subprocess.Popen.wait(self, timeout=5)
         except subprocess.TimeoutExpired:
             pass
 

@@ -1,0 +1,215 @@
+"""nbgrader's ``Execute`` preprocessor, hardened for class runs (``grade-class``).
+
+:class:`ClassExecute` replaces ``Execute`` in ``Autograde.autograde_preprocessors``:
+
+- the kernel is a :class:`autograder.sandbox.SandboxKernelManager`;
+- each cell gets ``min(cell timeout, what is left of the notebook budget)``; once the budget
+  is spent the remaining cells are not run and get an error output;
+- output beyond ``output_bytes`` per cell is dropped (printing 100 MB costs nothing);
+- a kernel that dies (``os._exit``, killed, CPU limit) does not abort nbgrader: the cell
+  and every later cell get an error output, so their grade cells score 0 and the
+  submission is still recorded.
+
+Every limit hit is appended to :data:`EVENTS` (this process's list, read by
+:mod:`autograder.classroom` after each submission); :func:`verdict` turns them into a status
+and a one-line reason.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+from traitlets import Float, Integer
+
+from nbgrader.preprocessors import Execute
+
+from . import sandbox
+
+EVENTS: list[dict] = []
+TIMEOUT_ENAME = "CellTimeoutError"
+
+
+class ClassExecute(Execute):
+    notebook_timeout = Float(300.0, help="seconds all cells together may run").tag(config=True)
+    output_bytes = Integer(1 << 20, help="output kept per cell (bytes)").tag(config=True)
+    memory_mb = Integer(0, help="for messages only: the kernel's memory limit").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._t0 = time.monotonic()
+        self._dead = None
+        self._sizes = {}
+        self._dropped = {}
+        self.timeout_func = self._cell_budget
+        return super().preprocess(nb, resources, km=km)
+
+    def _left(self) -> float:
+        return self.notebook_timeout - (time.monotonic() - self._t0)
+
+    def _cell_budget(self, cell) -> int:
+        return max(1, int(min(self.timeout or 1e9, self._left()) + 0.999))
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return super().preprocess_cell(cell, resources, index)
+        if self._dead is not None:
+            cell.outputs = [_error("KernelDied", f"not run: {self._dead}")]
+            return cell, resources
+        if self._left() <= 0:
+            cell.outputs = [_error("NotebookTimeout", "not run: the notebook time limit "
+                                   f"of {self.notebook_timeout:g} s was used up")]
+            return cell, resources
+        budget = self._cell_budget(cell)
+        forks = self._fork_hits()
+        t0 = time.monotonic()
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            why = self._death_reason()
+            self._dead = f"the kernel died in cell {index} ({why})"
+            EVENTS.append({"kind": "dead", "cell": index, "detail": why})
+            cell.outputs = list(cell.get("outputs", [])) + [_error("KernelDied", self._dead)]
+            return cell, resources
+        spent = time.monotonic() - t0
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            if out.get("ename") == TIMEOUT_ENAME:
+                if budget < (self.timeout or 1e9):
+                    EVENTS.append({"kind": "notebook-timeout", "cell": index, "seconds": round(spent, 1),
+                                   "detail": f"notebook time limit {self.notebook_timeout:g} s used up in cell {index}"})
+                else:
+                    EVENTS.append({"kind": "timeout", "cell": index, "seconds": budget,
+                                   "detail": f"timeout in cell {index} after {budget:g} s"})
+            elif out.get("ename") == "MemoryError":
+                EVENTS.append({"kind": "memory", "cell": index,
+                               "detail": f"memory limit {self.memory_mb} MB exceeded in cell {index}"})
+        if self._fork_hits() > forks:
+            EVENTS.append({"kind": "processes", "cell": index,
+                           "detail": f"process limit reached in cell {index} "
+                                     f"({self.km.sandbox.limits.max_processes} processes and threads)"})
+        if index in self._dropped:
+            n = self._dropped[index]
+            EVENTS.append({"kind": "output", "cell": index,
+                           "detail": f"cell {index} printed too much: {n} bytes beyond {self.output_bytes} dropped"})
+            cell.outputs.append(new_output("stream", name="stdout",
+                                           text=f"\n[grader: {n} more bytes of output dropped]\n"))
+        return cell, resources
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        used = self._sizes.get(cell_index, 0)
+        if used + size > self.output_bytes:
+            self._dropped[cell_index] = self._dropped.get(cell_index, 0) + size
+            return None
+        self._sizes[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _fork_hits(self) -> int:
+        sb = getattr(self.km, "sandbox", None)
+        return sb.fork_limit_hits() if sb is not None else 0
+
+    def _death_reason(self) -> str:
+        km = self.km
+        code = None
+        try:
+            code = km.exit_status() if km is not None and hasattr(km, "exit_status") else None
+        except Exception:   # noqa: BLE001 - only for the message
+            code = None
+        hits = km.sandbox.fork_limit_hits() if getattr(km, "sandbox", None) is not None else 0
+        parts = []
+        if code is None:
+            parts.append("no exit status")
+        elif code < 0:
+            name = signal.Signals(-code).name
+            parts.append({"SIGXCPU": "CPU-time limit", "SIGKILL": "killed with SIGKILL"}.get(name, f"signal {name}"))
+        else:
+            parts.append(f"the kernel process exited with code {code}")
+        if hits:
+            parts.append(f"process limit reached {hits} times")
+        return "; ".join(parts)
+
+
+def _error(ename: str, evalue: str):
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def verdict(events: list[dict]) -> tuple[str, str]:
+    """``(status, reason)`` of a submission from its limit events."""
+    if not events:
+        return "graded", ""
+    kinds = {e["kind"] for e in events}
+    reason = "; ".join(dict.fromkeys(e["detail"] for e in events))
+    if kinds <= {"output"}:
+        return "graded", reason             # too much output is dropped, not a failure
+    if "dead" in kinds:
+        return "crashed", reason
+    if kinds & {"timeout", "notebook-timeout"}:
+        return "timeout", reason
+    return "limit", reason
+
+
+# ----------------------------------------------------------------------------- configuration
+
+def configure(cfg, limits: dict, hide: list, run_dir: str) -> None:
+    """Point an nbgrader config at the sandboxed executor and sandboxed judge workers."""
+    from nbgrader.converters import Autograde
+    pps = list(cfg.Autograde.get("autograde_preprocessors", Autograde.autograde_preprocessors.default_value))
+    pps = [ClassExecute if _is_execute(p) else p for p in pps]
+    if ClassExecute not in pps:
+        pps.insert(0, ClassExecute)
+    cfg.Autograde.autograde_preprocessors = pps
+    cfg.ClassExecute.timeout = int(limits["cell_timeout"])
+    cfg.ClassExecute.notebook_timeout = float(limits["notebook_timeout"])
+    cfg.ClassExecute.output_bytes = int(limits["output_kb"]) * 1024
+    cfg.ClassExecute.memory_mb = int(limits["memory_mb"])
+    cfg.ClassExecute.kernel_manager_class = sandbox.SandboxKernelManager
+    sb = sandbox_limits(limits, hide)
+    cfg.SandboxKernelManager.limits = {**sb.__dict__, "hide": list(sb.hide)}
+    cfg.SandboxKernelManager.base_dir = run_dir
+    # the judge (nbgrader_plugin.TrustedGrades) follows the class limits too
+    cfg.TrustedGrades.call_timeout = float(limits["cell_timeout"])
+    cfg.TrustedGrades.exercise_timeout = max(60.0, 6 * float(limits["cell_timeout"]))
+    cfg.TrustedGrades.memory_mb = int(limits["memory_mb"])
+    confine_judge(limits, hide, run_dir)
+
+
+def _is_execute(p) -> bool:
+    name = p if isinstance(p, str) else f"{p.__module__}.{p.__name__}"
+    return name.rsplit(".", 1)[-1] == "Execute"
+
+
+def sandbox_limits(limits: dict, hide) -> sandbox.SandboxLimits:
+    return sandbox.SandboxLimits(memory_mb=int(limits["memory_mb"]), cpu_seconds=int(limits["cpu_seconds"]),
+                                 max_processes=int(limits["max_processes"]), file_mb=int(limits["file_mb"]),
+                                 hide=tuple(hide))
+
+
+def confine_judge(limits: dict, hide, run_dir: str) -> None:
+    """Start the judge's worker processes in sandboxes (this process only).
+
+    ``autograder.judge.Worker`` starts ``python worker.py`` with ``subprocess.Popen`` in its own
+    temporary folder; here its module's ``subprocess`` is replaced by one whose ``Popen`` runs
+    that command through :func:`autograder.sandbox.spawn` in that same folder (which the
+    sandbox chowns to its uid). ``Worker.close`` waits for the process, and a sandboxed
+    process's ``wait`` sweeps its cgroup and removes the sandbox."""
+    from . import judge
+    sb = sandbox_limits(limits, hide)
+
+    class _Subprocess:
+        PIPE, DEVNULL, STDOUT = subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT
+        TimeoutExpired, CalledProcessError = subprocess.TimeoutExpired, subprocess.CalledProcessError
+
+        @staticmethod
+        def Popen(argv, cwd=None, env=None, preexec_fn=None, **kw):
+            lim = sandbox.SandboxLimits(**{**sb.__dict__})
+            return sandbox.spawn(argv, limits=lim, env=env, workdir=cwd, base_dir=run_dir,
+                                 label="judge-worker", **kw)
+
+        run = staticmethod(subprocess.run)
+
+    judge.subprocess = _Subprocess

@@ -1,0 +1,459 @@
+"""Grade a whole class: every submission of one assignment, in parallel, each one sandboxed.
+
+    summary = grade_class("course/", "04_sigmoid_vs_softmax", workers=2)
+    print(summary.table())
+
+Layout (nbgrader's): ``COURSE/submitted/<student>/<assignment>/*.ipynb``. Each submission is
+graded by nbgrader's own ``Autograde`` converter (through ``NbGraderAPI.autograde``) inside a
+long-lived worker process, with the course's own configuration, so the gradebook
+(``db_url``), ``autograded/<student>/<assignment>/``, ``nbgrader export`` and
+``nbgrader generate_feedback`` work as usual. Two things are swapped in:
+
+- nbgrader's ``Execute`` preprocessor becomes :class:`ClassExecute`: the kernel runs in an
+  :class:`autograder.sandbox.SandboxKernelManager` (own uid, cgroup, no network, instructor
+  folders hidden, rlimits), a per-notebook wall-clock budget on top of the per-cell timeout,
+  an output cap, and a kernel that dies no longer aborts the notebook: the remaining cells
+  get an error output, so the grade cells of the affected exercises score 0 and everything
+  else is still recorded;
+- the judge's worker processes (``autograder.judge``) are started in sandboxes too.
+
+Limits come from ``GradeClass`` in the course's ``nbgrader_config.py`` (see
+:class:`GradeClass`), overridden by command-line options. What happened to each submission
+is written to ``COURSE/grade-class/<assignment>.json`` (read back to skip graded work on the
+next run) and summarised at the end.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import time
+import traceback
+from multiprocessing.connection import wait as mp_wait
+from pathlib import Path
+
+from traitlets import Float, Integer, Unicode
+from traitlets.config import Configurable
+
+from . import sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class GradeClass(Configurable):
+    """Limits for ``python -m autograder grade-class`` (section ``c.GradeClass`` of the
+    course's ``nbgrader_config.py``)."""
+    cell_timeout = Float(30.0, help="seconds one notebook cell may run").tag(config=True)
+    notebook_timeout = Float(300.0, help="seconds all cells of one notebook may run").tag(config=True)
+    memory_mb = Integer(1024, help="address-space limit of the kernel and of each judge worker (MiB)").tag(config=True)
+    cpu_seconds = Integer(0, help="CPU-time limit per process; 0 = notebook_timeout + 60").tag(config=True)
+    max_processes = Integer(64, help="processes and threads one sandbox may hold").tag(config=True)
+    file_mb = Integer(64, help="largest file a submission may write (MiB)").tag(config=True)
+    output_kb = Integer(1024, help="output kept per cell; the rest is dropped (KiB)").tag(config=True)
+    workers = Integer(0, help="parallel grading processes; 0 = one per core").tag(config=True)
+    sandbox_dir = Unicode("", help="where sandboxes go (default: the temp dir)").tag(config=True)
+
+
+LIMIT_FIELDS = ("cell_timeout", "notebook_timeout", "memory_mb", "cpu_seconds", "max_processes",
+                "file_mb", "output_kb")
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What happened to one submission."""
+    student: str
+    status: str                 # graded | timeout | limit | crashed | invalid | error
+    reason: str = ""
+    score: float | None = None
+    max_score: float | None = None
+    seconds: float = 0.0
+    events: list = dataclasses.field(default_factory=list)
+    fingerprint: str = ""
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class Summary:
+    assignment: str
+    outcomes: list
+    skipped: list
+    seconds: float
+    warnings: list
+
+    def count(self, *statuses) -> int:
+        return sum(o.status in statuses for o in self.outcomes)
+
+    def table(self) -> str:
+        lines = [f"grade-class {self.assignment}: {len(self.outcomes)} graded now, "
+                 f"{len(self.skipped)} skipped (already graded; --force to regrade), "
+                 f"{self.seconds:.1f} s"]
+        lines.append(f"  graded cleanly: {self.count('graded')}   timed out: {self.count('timeout')}   "
+                     f"failed: {self.count('limit', 'crashed', 'invalid', 'error')}")
+        for o in sorted(self.outcomes, key=lambda o: o.student):
+            score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}"
+            line = f"  {o.student:<20} {o.status:<8} {score:>9}"
+            if o.reason:
+                line += "  " + o.reason
+            lines.append(line)
+        for w in self.warnings:
+            lines.append(f"warning: {w}")
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- configuration
+
+def load_course_config(course_dir: Path):
+    """The course's nbgrader configuration, with ``CourseDirectory.root`` set."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+    cfg = Config()
+    path = course_dir / "nbgrader_config.py"
+    if path.exists():
+        cfg.merge(PyFileConfigLoader(path.name, str(course_dir)).load_config())
+    cfg.CourseDirectory.root = str(course_dir)
+    return cfg
+
+
+def class_limits(cfg, overrides: dict) -> dict:
+    gc = GradeClass(config=cfg)
+    limits = {k: getattr(gc, k) for k in LIMIT_FIELDS + ("workers", "sandbox_dir")}
+    limits.update({k: v for k, v in overrides.items() if v is not None})
+    if not limits["cpu_seconds"]:
+        limits["cpu_seconds"] = int(limits["notebook_timeout"] + 60)
+    return limits
+
+
+def hidden_paths(course_dir: Path, db_url: str) -> list[str]:
+    """What untrusted code must not see: the course (sources, gradebook, other students),
+    the hidden checks and the reference package."""
+    paths = [str(course_dir), str(REPO / "autograder" / "hidden"), str(REPO / "solutions"),
+             str(REPO / "autograder" / "course")]
+    if db_url.startswith("sqlite:///"):
+        db = db_url[len("sqlite:///"):].split("?")[0]
+        if not os.path.realpath(db).startswith(os.path.realpath(course_dir) + os.sep):
+            paths.append(db)
+    return [p for p in paths if os.path.exists(p)]
+
+
+# ----------------------------------------------------------------------------- one submission
+
+def _fingerprint(folder: Path) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def check_notebooks(folder: Path, expected: list[str]) -> str | None:
+    """Why the submission's notebooks cannot be graded, or None."""
+    from .grade import GradingError, read_notebook
+    found = sorted(folder.glob("*.ipynb"))
+    if not found:
+        return f"no notebook in {folder.name}/ (expected {', '.join(expected) or 'a notebook'})"
+    for nb_path in found:
+        if expected and nb_path.stem not in expected:
+            continue
+        try:
+            nb = read_notebook(nb_path)
+        except GradingError as exc:
+            return str(exc).replace(str(folder) + os.sep, "")
+        if not isinstance(nb.get("metadata"), dict) or "kernelspec" not in nb.metadata \
+                and "language_info" not in nb.metadata:
+            return f"{nb_path.name}: not a notebook this course can run (notebook metadata missing)"
+    return None
+
+
+def zero_submission(db_url: str, course_id: str, assignment: str, student: str, reason: str) -> None:
+    """Record 0 on every grade of a submission nbgrader could not grade (e.g. not a notebook),
+    so that export shows it as graded with zero, not as missing."""
+    import warnings
+    from nbgrader.api import Gradebook
+    with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
+        warnings.simplefilter("ignore")     # SQLAlchemy chatter while nbgrader creates the rows
+        gb.update_or_create_student(student)
+        sub = gb.update_or_create_submission(assignment, student)
+        for nb in sub.notebooks:
+            for grade in nb.grades:
+                if grade.auto_score is None:
+                    grade.auto_score = 0
+                grade.needs_manual_grade = False
+            for comment in nb.comments:
+                comment.auto_comment = f"not graded: {reason}"
+        gb.db.commit()
+
+
+def _score(db_url: str, course_id: str, assignment: str, student: str):
+    from nbgrader.api import Gradebook, MissingEntry
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None, None
+        return round(float(sub.score), 2), round(float(sub.max_score), 2)
+
+
+def grade_submission(course_dir: Path, assignment: str, student: str, limits: dict, run_dir: str) -> Outcome:
+    """Autograde one submission with nbgrader in this process (a class-run worker)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from . import classexec
+    t0 = time.monotonic()
+    cfg = load_course_config(course_dir)
+    coursedir = CourseDirectory(config=cfg)
+    db_url = coursedir.db_url
+    folder = course_dir / "submitted" / student / assignment
+    fingerprint = _fingerprint(folder)
+    expected = [p.stem for p in (course_dir / "source" / assignment).glob("*.ipynb")]
+    bad = check_notebooks(folder, expected)
+    if bad:
+        zero_submission(db_url, coursedir.course_id, assignment, student, bad)
+        s, m = _score(db_url, coursedir.course_id, assignment, student)
+        return Outcome(student, "invalid", f"not graded: {bad}", s, m,
+                       round(time.monotonic() - t0, 2), fingerprint=fingerprint)
+
+    hide = hidden_paths(course_dir, db_url)
+    classexec.configure(cfg, limits, hide, run_dir)
+    if db_url.startswith("sqlite:") and "?" not in db_url:
+        # two processes write the same sqlite file: wait for the lock instead of failing
+        cfg.CourseDirectory.db_url = db_url + "?timeout=120"
+    classexec.EVENTS.clear()
+    api = NbGraderAPI(config=cfg)
+    result = api.autograde(assignment, student, force=True, create=True)
+    events = list(classexec.EVENTS)
+    status, reason = classexec.verdict(events)
+    if not result.get("success"):
+        err = (result.get("error") or "").strip().splitlines()
+        last = err[-1] if err else "unknown error"
+        zero_submission(db_url, coursedir.course_id, assignment, student, last)
+        status, reason = "error", f"nbgrader autograde failed: {last[:200]}" + (f"; {reason}" if reason else "")
+    s, m = _score(db_url, coursedir.course_id, assignment, student)
+    return Outcome(student, status, reason, s, m, round(time.monotonic() - t0, 2),
+                   events=events, fingerprint=fingerprint)
+
+
+# ----------------------------------------------------------------------------- worker pool
+
+def _worker_main(conn, course_dir: str, assignment: str, limits: dict, run_dir: str, prefix: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # the parent decides when to stop
+    sandbox.CGROUP_PREFIX = prefix
+    while True:
+        try:
+            student = conn.recv()
+        except EOFError:
+            return
+        if student is None:
+            return
+        try:
+            out = grade_submission(Path(course_dir), assignment, student, limits, run_dir)
+        except BaseException as exc:   # noqa: BLE001 - one submission never stops the run
+            out = Outcome(student, "error", f"grading failed: {type(exc).__name__}: {exc}"[:300],
+                          events=[{"kind": "traceback", "text": traceback.format_exc()[-2000:]}])
+        peak = _peak_rss_mb()
+        conn.send((out.as_dict(), peak))
+
+
+def _peak_rss_mb() -> dict:
+    """Peak resident memory of this grading process and of its largest child (kernel or
+    judge worker) so far, MiB."""
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"grader": round(own / 1024, 1), "child": round(child / 1024, 1)}
+
+
+class _Slot:
+    def __init__(self, ctx, args):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child,) + args, daemon=True)
+        self.proc.start()
+        child.close()
+        self.student = None
+        self.deadline = None
+        self.peak_mb = {"grader": 0.0, "child": 0.0}
+
+
+def _run_pool(course_dir: Path, assignment: str, students: list, limits: dict, run_dir: str,
+              prefix: str, workers: int, progress) -> tuple[list, list]:
+    ctx = multiprocessing.get_context("fork")
+    args = (str(course_dir), assignment, limits, run_dir, prefix)
+    queue = list(students)
+    outcomes, peaks = [], []
+    # a hard stop per submission, beyond the notebook budget and the judge's own limits
+    hard = limits["notebook_timeout"] * 3 + 300
+    slots = [_Slot(ctx, args) for _ in range(min(workers, len(queue)) or 1)]
+
+    def feed(slot):
+        if queue:
+            slot.student = queue.pop(0)
+            slot.deadline = time.monotonic() + hard
+            slot.conn.send(slot.student)
+        else:
+            slot.student = None
+
+    for slot in slots:
+        feed(slot)
+    while any(s.student for s in slots):
+        busy = [s for s in slots if s.student]
+        ready = mp_wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=1.0)
+        for slot in busy:
+            died = slot.proc.sentinel in ready and not slot.conn.poll()
+            late = time.monotonic() > slot.deadline
+            if slot.conn in ready or slot.conn.poll():
+                try:
+                    data, peak = slot.conn.recv()
+                    outcomes.append(Outcome(**data))
+                    slot.peak_mb = {k: max(slot.peak_mb[k], peak[k]) for k in peak}
+                    progress(outcomes[-1])
+                    feed(slot)
+                    continue
+                except (EOFError, OSError):
+                    died = True
+            if died or late:
+                code = slot.proc.exitcode
+                why = (f"grading process exceeded the hard limit of {hard:g} s" if late and not died
+                       else f"grading process died (exit code {code})")
+                out = Outcome(slot.student, "crashed", why)
+                _sweep(prefix)
+                if slot.proc.is_alive():
+                    slot.proc.kill()
+                slot.proc.join(5)
+                peaks.append(slot.peak_mb)
+                outcomes.append(out)
+                progress(out)
+                idx = slots.index(slot)
+                slots[idx] = _Slot(ctx, args)
+                feed(slots[idx])
+    for slot in slots:
+        try:
+            slot.conn.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+    for slot in slots:
+        slot.proc.join(30)
+        if slot.proc.is_alive():
+            slot.proc.kill()
+            slot.proc.join(5)
+        peaks.append(slot.peak_mb)
+    return outcomes, peaks
+
+
+def _sweep(prefix: str) -> None:
+    """Kill every process left in this run's cgroups and remove them."""
+    root = sandbox.CGROUP_PIDS
+    if not os.path.isdir(root):
+        return
+    for name in os.listdir(root):
+        if not name.startswith(prefix):
+            continue
+        path = os.path.join(root, name)
+        for _ in range(100):
+            try:
+                with open(os.path.join(path, "cgroup.procs")) as f:
+                    pids = [int(x) for x in f.read().split()]
+            except OSError:
+                break
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        for _ in range(50):
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------- the class run
+
+def list_submissions(course_dir: Path, assignment: str) -> list[str]:
+    sub = course_dir / "submitted"
+    if not sub.is_dir():
+        return []
+    return sorted(p.name for p in sub.iterdir() if (p / assignment).is_dir())
+
+
+def record_path(course_dir: Path, assignment: str) -> Path:
+    return course_dir / "grade-class" / f"{assignment}.json"
+
+
+def grade_class(course_dir, assignment: str, workers: int | None = None, force: bool = False,
+                student: str | None = None, progress_bar: bool = True, **overrides) -> Summary:
+    """Grade every submission of ``assignment`` (or only ``student``, always regraded).
+    ``overrides``: any :class:`GradeClass` limit (``cell_timeout=10``, ``memory_mb=512``...)."""
+    from anime_genre.errors import UserError
+    t0 = time.monotonic()
+    course_dir = Path(course_dir).resolve()
+    if not (course_dir / "source" / assignment).is_dir():
+        raise UserError(f"{course_dir}: no source/{assignment}/ (is this the course folder, and "
+                        "has the assignment been generated?)")
+    cfg = load_course_config(course_dir)
+    limits = class_limits(cfg, overrides)
+    caps = sandbox.capabilities()
+    students = list_submissions(course_dir, assignment)
+    if student is not None:
+        if student not in students:
+            raise UserError(f"{course_dir}/submitted/{student}/{assignment}/ does not exist")
+        students, force = [student], True
+    rec_path = record_path(course_dir, assignment)
+    record = json.loads(rec_path.read_text()) if rec_path.exists() else {}
+    todo, skipped = [], []
+    for s in students:
+        prev = record.get(s)
+        folder = course_dir / "submitted" / s / assignment
+        if not force and prev and prev.get("fingerprint") == _fingerprint(folder) \
+                and (course_dir / "autograded" / s / assignment).is_dir() or \
+                (not force and prev and prev.get("status") == "invalid" and prev.get("fingerprint") == _fingerprint(folder)):
+            skipped.append(s)
+        else:
+            todo.append(s)
+    n = workers or limits.pop("workers", 0) or os.cpu_count() or 1
+    limits.pop("workers", None)
+    run_dir = tempfile.mkdtemp(prefix="autograder-run-", dir=limits.pop("sandbox_dir") or None)
+    os.chmod(run_dir, 0o711)
+    prefix = f"autograder-{os.path.basename(run_dir)}-"
+    bar = None
+    if progress_bar and todo:
+        from tqdm import tqdm
+        bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb")
+
+    def progress(outcome):
+        if bar is not None:
+            bar.set_postfix_str(f"{outcome.student}: {outcome.status}", refresh=False)
+            bar.update(1)
+
+    try:
+        outcomes, peaks = _run_pool(course_dir, assignment, todo, limits, run_dir, prefix, n, progress) \
+            if todo else ([], [])
+    finally:
+        if bar is not None:
+            bar.close()
+        _sweep(prefix)
+        shutil.rmtree(run_dir, ignore_errors=True)
+    for o in outcomes:
+        record[o.student] = o.as_dict()
+    rec_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = rec_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+    os.replace(tmp, rec_path)
+    summary = Summary(assignment, outcomes, skipped, round(time.monotonic() - t0, 2),
+                      list(caps["warnings"]))
+    summary.peak_worker_mb = {k: max([p[k] for p in peaks] or [0.0]) for k in ("grader", "child")}
+    summary.limits = limits
+    return summary
