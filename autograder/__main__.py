@@ -3,6 +3,7 @@
     python -m autograder grade NOTEBOOK [--json] [--no-execute] [--timeout S]
     python -m autograder build-course [DIR]
     python -m autograder student-bundle OUT.zip
+    python -m autograder grade-class COURSE_DIR ASSIGNMENT [--workers N] [--force] [--student ID]
 """
 from __future__ import annotations
 
@@ -72,6 +73,10 @@ def main(argv=None) -> int:
     s = sub.add_parser("student-bundle", help="zip what a student receives")
     s.add_argument("out", help="the zip file to write")
     s.set_defaults(func=_student_bundle)
+    from . import classroom
+    gc = sub.add_parser("grade-class", help="grade every submission of an assignment, in parallel sandboxes")
+    classroom.add_arguments(gc)
+    gc.set_defaults(func=classroom.main)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -457,3 +457,41 @@ def grade_class(course_dir, assignment: str, workers: int | None = None, force: 
     summary.peak_worker_mb = {k: max([p[k] for p in peaks] or [0.0]) for k in ("grader", "child")}
     summary.limits = limits
     return summary
+
+
+# ----------------------------------------------------------------------------- command line
+
+def add_arguments(p) -> None:
+    p.add_argument("course_dir", help="the nbgrader course folder (with submitted/)")
+    p.add_argument("assignment", help="assignment name, e.g. 04_sigmoid_vs_softmax")
+    p.add_argument("--workers", type=int, default=None, help="parallel graders (default: one per core)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--student", default=None, help="grade only this student (always regraded)")
+    p.add_argument("--timeout-cell", type=float, default=None, dest="cell_timeout",
+                   help="seconds per cell (default: c.GradeClass.cell_timeout, else 30)")
+    p.add_argument("--timeout-notebook", type=float, default=None, dest="notebook_timeout",
+                   help="seconds for all cells of a notebook (default 300)")
+    p.add_argument("--memory-mb", type=int, default=None, dest="memory_mb",
+                   help="memory limit of the kernel and of each judge worker (default 1024)")
+    p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def main(args) -> int:
+    from anime_genre.errors import UserError
+    try:
+        summary = grade_class(args.course_dir, args.assignment, workers=args.workers, force=args.force,
+                              student=args.student, progress_bar=not args.no_progress,
+                              cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                              memory_mb=args.memory_mb)
+    except UserError as exc:
+        import sys
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"assignment": summary.assignment, "seconds": summary.seconds,
+                          "skipped": summary.skipped, "warnings": summary.warnings,
+                          "outcomes": [o.as_dict() for o in summary.outcomes]}, indent=1))
+    else:
+        print(summary.table())
+    return 0
