@@ -484,6 +484,9 @@ def judge_exercise(nb, exercise_id: str, limits: Limits | None = None, hidden: b
         return core.run_exercise(exercise_id, obj, hidden=hidden)
     except WorkerGone as exc:
         return _zero(ex, exc.status, str(exc))
+    except RemoteError as exc:      # e.g. the student's cells broke the worker's own machinery
+        return _zero(ex, "error", f"your code raised {exc.remote_type} while the grader looked up "
+                                  f"`{name}`: {exc}")
     finally:
         if worker is not None:
             worker.close()

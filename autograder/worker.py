@@ -74,7 +74,7 @@ def _encode_array(arr) -> dict:
     if arr.dtype.kind not in ALLOWED_KINDS:
         raise TypeError(f"cannot transfer an array of dtype {arr.dtype}")
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    np.save(buf, arr if arr.flags.c_contiguous else arr.copy(order="C"), allow_pickle=False)
     return {"$nd": base64.b64encode(buf.getvalue()).decode("ascii")}
 
 

@@ -1,0 +1,40 @@
+"""Known-buggy and alternative-correct implementations, one module per lesson.
+
+Each module defines ``BUGGY`` and ``CORRECT``: lists of ``(exercise_id, label, source)``
+where ``source`` replaces the exercise's whole solution cell in a notebook whose other
+exercises hold the reference solution (see :func:`submission`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import instructor_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def lesson_path(number: int) -> Path | None:
+    found = sorted((ROOT / "lessons").glob(f"{number:02d}_*.ipynb"))
+    return found[0] if found else None
+
+
+def solved(number: int):
+    """The lesson with every stub replaced by the reference body."""
+    nb = nbformat.read(str(lesson_path(number)), as_version=4)
+    return nbformat.from_dict(instructor_notebook(nb, markers=False, hidden=False))
+
+
+def submission(number: int, replacements: dict):
+    """The solved lesson with some solution cells' sources replaced ({grade_id: source})."""
+    nb = solved(number)
+    seen = set()
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and gid in replacements:
+            cell.source = replacements[gid]
+            seen.add(gid)
+    missing = set(replacements) - seen
+    if missing:
+        raise KeyError(f"no solution cell for {sorted(missing)}")
+    return nb

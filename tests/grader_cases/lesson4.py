@@ -1,0 +1,195 @@
+"""Lesson 4: buggy implementations that must lose points, correct variants that must not."""
+
+BUGGY = [
+    ("l4_sigmoid", "naive sigmoid through tanh of a huge argument gives nan", '''
+def sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-x)
+    return e / (e + e * np.exp(x))   # inf/inf = nan for large |x|
+'''),
+    ("l4_sigmoid", "sigmoid with the sign flipped", '''
+def sigmoid(x):
+    return 1 / (1 + np.exp(np.asarray(x, dtype=float)))
+'''),
+    ("l4_log_sigmoid", "log of a rounded sigmoid gives -inf", '''
+def log_sigmoid(x):
+    with np.errstate(all="ignore"):
+        return np.log(1 / (1 + np.exp(-np.asarray(x, dtype=float))))
+'''),
+    ("l4_softmax", "softmax over the wrong axis", '''
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+'''),
+    ("l4_softmax", "softmax without the max shift overflows", '''
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    with np.errstate(all="ignore"):
+        e = np.exp(x)
+        return e / e.sum(axis=-1, keepdims=True)
+'''),
+    ("l4_softmax_cross_entropy", "softmax cross-entropy summed instead of averaged", '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        t = np.asarray(t)
+        if t.ndim == x.ndim - 1:
+            t = np.eye(x.shape[-1])[t]
+        t = t / np.maximum(t.sum(axis=-1, keepdims=True), 1)
+        z = x - x.max(axis=-1, keepdims=True)
+        log_y = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+        self.y, self.t = np.exp(log_y), t
+        return float(-(t * log_y).sum())
+
+    def backward(self, dout=1.0):
+        return (self.y * self.t.sum(axis=-1, keepdims=True) - self.t) * dout
+'''),
+    ("l4_bce_with_logits", "softmax cross-entropy on multi-label targets (the original project's loss)", '''
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        t = np.asarray(t, dtype=float)
+        z = x - x.max(axis=-1, keepdims=True)
+        log_y = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+        self.y, self.t = np.exp(log_y), t
+        return float(-(t * log_y).sum() / x.shape[0])
+
+    def backward(self, dout=1.0):
+        return (self.y * self.t.sum(axis=-1, keepdims=True) - self.t) * dout / self.y.shape[0]
+'''),
+    ("l4_bce_with_logits", "BCE through log of rounded probabilities (inf for confident mistakes)", '''
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        t = np.asarray(t, dtype=float)
+        with np.errstate(all="ignore"):
+            y = 1 / (1 + np.exp(-x))
+            self.y, self.t = y, t
+            return float(-(t * np.log(y) + (1 - t) * np.log(1 - y)).sum() / x.shape[0])
+
+    def backward(self, dout=1.0):
+        return (self.y - self.t) * dout / self.y.shape[0]
+'''),
+    ("l4_bce_with_logits", "BCE backward without 1/N", '''
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        t = np.asarray(t, dtype=float)
+        self.y, self.t = sigmoid(x), t
+        return float(-(t * log_sigmoid(x) + (1 - t) * log_sigmoid(-x)).sum() / x.shape[0])
+
+    def backward(self, dout=1.0):
+        return (self.y - self.t) * dout
+'''),
+]
+
+CORRECT = [
+    ("l4_sigmoid", "naive 1/(1+exp(-x)): correct, overflow warning on stderr", '''
+def sigmoid(x):
+    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
+'''),
+    ("l4_sigmoid", "loop over elements with math.exp, other names", '''
+def sigmoid(x):
+    arr = np.asarray(x, dtype=float)
+    flat = arr.reshape(-1)
+    result = np.empty_like(flat)
+    for i, value in enumerate(flat):
+        if value >= 0:
+            result[i] = 1.0 / (1.0 + math.exp(-value))
+        else:
+            ev = math.exp(value)
+            result[i] = ev / (1.0 + ev)
+    return result.reshape(arr.shape)
+'''),
+    ("l4_sigmoid", "via tanh", '''
+def sigmoid(x):
+    return 0.5 * (1 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+'''),
+    ("l4_log_sigmoid", "case analysis with log1p", '''
+def log_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = -np.log1p(np.exp(-x[pos]))
+    out[~pos] = x[~pos] - np.log1p(np.exp(x[~pos]))
+    return out
+'''),
+    ("l4_softmax", "loop over rows, max shift", '''
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        shifted = np.exp(x - x.max())
+        return shifted / shifted.sum()
+    rows = []
+    for row in x:
+        shifted = np.exp(row - row.max())
+        rows.append(shifted / shifted.sum())
+    return np.array(rows)
+'''),
+    ("l4_softmax_cross_entropy", "log-softmax written with logsumexp via np.logaddexp.reduce, indices via loop", '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        t = np.asarray(t)
+        if t.ndim == 1 and x.ndim == 2:
+            onehot = np.zeros_like(x)
+            for row, k in enumerate(t):
+                onehot[row, k] = 1.0
+            t = onehot
+        t = t.astype(float)
+        sums = t.sum(axis=1, keepdims=True)
+        t = np.divide(t, sums, out=np.zeros_like(t), where=sums > 0)
+        log_y = x - np.logaddexp.reduce(x, axis=1, keepdims=True)
+        self.y = np.exp(log_y)
+        self.t = t
+        return float(-(t * log_y).sum() / x.shape[0])
+
+    def backward(self, dout=1.0):
+        batch = self.y.shape[0]
+        return dout * (self.y * self.t.sum(axis=1, keepdims=True) - self.t) / batch
+'''),
+    ("l4_bce_with_logits", "BCE as softplus(x) - t x, the other textbook form", '''
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        t = np.asarray(t, dtype=float)
+        self.y = sigmoid(x)
+        self.t = t
+        per_genre = np.logaddexp(0, x) - t * x      # log(1 + e^x) - t x
+        return float(per_genre.sum() / len(x))
+
+    def backward(self, dout=1.0):
+        return dout * (self.y - self.t) / len(self.y)
+'''),
+]

@@ -1,0 +1,214 @@
+"""The trusted judge: the worker protocol, limits, integrity, and `python -m autograder grade`."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from autograder import core
+from autograder.judge import Limits, RemoteError, RemoteNotImplementedError, Worker, WorkerGone, judge_exercise
+
+from grader_cases import lesson_path, solved, submission
+
+ROOT = Path(__file__).resolve().parents[1]
+L4 = lesson_path(4)
+WRONG_SIGMOID = "def sigmoid(x):\n    return 0 * np.asarray(x, dtype=float)\n"
+
+
+def _worker(source: str, **limits) -> Worker:
+    return Worker([{"index": "preamble", "source": "import numpy as np"},
+                   {"index": 1, "source": source}], Limits(**limits), label="test")
+
+
+# ----------------------------------------------------------------------------- protocol
+
+def test_values_round_trip_through_the_worker():
+    with _worker("def echo(v):\n    return v\n") as w:
+        echo, _ = w.get_global("echo")
+        values = [None, True, 3, -2**70, 1.5, float("inf"), "é", b"\x00\x01", (1, (2, "a")),
+                  {1: "a", "b": [1, 2], (1, 2): None}, {1, 2}, frozenset({"x"}),
+                  np.float32(2.5), np.int64(7), np.bool_(True),
+                  np.arange(6, dtype=np.int32).reshape(2, 3), np.array(["a", "bc"]),
+                  np.array([np.nan, -np.inf, 1e308])]
+        for v in values:
+            got = echo(v)
+            if isinstance(v, np.ndarray):
+                assert got.dtype == v.dtype and got.shape == v.shape
+                np.testing.assert_array_equal(got, v)
+            else:
+                assert got == v and type(got) is type(v), (v, got)
+        assert np.isnan(echo(float("nan")))
+        m = sp.csr_matrix(np.array([[0, 1.5], [2.0, 0]]))
+        back = echo(m)
+        assert sp.issparse(back) and (back != m).nnz == 0
+
+
+def test_objects_stay_in_the_worker_and_in_place_changes_come_back():
+    src = '''
+class Box:
+    def __init__(self, scale):
+        self.scale = scale
+        self.params = [np.ones(2)]
+    def apply(self, x):
+        x *= self.scale          # mutates the caller's array on purpose
+        return self
+    def total(self, other):
+        return float(other.scale + self.scale)
+'''
+    with _worker(src) as w:
+        Box, _ = w.get_global("Box")
+        box = Box(3.0)
+        x = np.array([1.0, 2.0])
+        same = box.apply(x)
+        np.testing.assert_array_equal(x, [3.0, 6.0])      # in-place change copied back
+        assert box.scale == 3.0
+        np.testing.assert_array_equal(box.params[0], [1.0, 1.0])
+        assert same.total(box) == 6.0                      # a proxy passed back as an argument
+        with pytest.raises(AttributeError):
+            box.missing
+
+
+def test_student_output_and_input_do_not_touch_the_protocol():
+    src = "print('noise ' * 1000)\nimport sys\nsys.stdout.write('x' * 100000)\n" \
+          "def f(v):\n    print('more noise')\n    try:\n        input()\n    except EOFError:\n        pass\n    return v + 1\n"
+    with _worker(src) as w:
+        f, _ = w.get_global("f")
+        assert f(1) == 2
+        assert "more noise" in w.output()
+
+
+def test_exceptions_keep_their_kind():
+    src = "def f(v):\n    raise NotImplementedError()\ndef g(v):\n    return 1 / 0\n"
+    with _worker(src) as w:
+        f, _ = w.get_global("f")
+        g, _ = w.get_global("g")
+        with pytest.raises(RemoteNotImplementedError):
+            f(1)
+        with pytest.raises(RemoteError) as info:
+            g(1)
+        assert info.value.remote_type == "ZeroDivisionError" and "line 4" in info.value.remote_where
+
+
+def test_worker_cannot_import_the_reference_package_or_hidden_checks():
+    src = f'''
+import sys
+sys.path.append({str(ROOT / "solutions")!r})
+sys.path.append({str(ROOT)!r})
+results = []
+for name in ("anime" + "_genre", "auto" + "grader.hidden", "auto" + "grader"):
+    try:
+        __import__(name)
+        results.append("imported")
+    except ImportError:
+        results.append("blocked")
+def get():
+    return results
+'''
+    with _worker(src) as w:
+        get, _ = w.get_global("get")
+        assert get() == ["blocked", "blocked", "blocked"]
+
+
+def test_limits_end_the_worker_with_a_status():
+    with _worker("import time\ndef f():\n    time.sleep(100)\n", call_timeout=1) as w:
+        f, _ = w.get_global("f")
+        with pytest.raises(WorkerGone) as info:
+            f()
+        assert info.value.status == "timeout" and "timeout after 1 s" in str(info.value)
+    with _worker("import os\ndef f():\n    os._exit(3)\n") as w:
+        f, _ = w.get_global("f")
+        with pytest.raises(WorkerGone) as info:
+            f()
+        assert info.value.status == "error" and "exit code 3" in str(info.value)
+    with _worker("def f():\n    return bytearray(3 * 1024**3)\n", memory_mb=1024) as w:
+        f, _ = w.get_global("f")
+        with pytest.raises(RemoteError) as info:
+            f()
+        assert info.value.remote_type == "MemoryError"
+
+
+# ----------------------------------------------------------------------------- integrity
+
+@pytest.mark.parametrize("patch", [
+    "np.allclose = lambda *a, **k: True\nnp.isfinite = lambda *a, **k: np.ones(1, bool)\n",
+    "import builtins\nbuiltins.float = lambda *a: 0.0\nbuiltins.abs = lambda *a: 0.0\n",
+    "import autograder.core as ac\nac.Checker.close = lambda *a, **k: True\n",
+    "import sys\nsys.modules['numpy'].testing = None\nnp.asarray = lambda *a, **k: 0\n",
+])
+def test_monkeypatching_cannot_pass_a_wrong_answer(patch):
+    nb = submission(4, {"l4_sigmoid": patch + WRONG_SIGMOID})
+    r = judge_exercise(nb, "l4_sigmoid")
+    assert r.points == 0, core.format_result(r)
+
+
+@pytest.mark.parametrize("source", [
+    "from anime_genre.functions import sigmoid\n",
+    "import anime_genre.functions as f\ndef sigmoid(x):\n    return f.sigmoid(x)\n",
+    "import importlib\nsigmoid = importlib.import_module('anime_genre.functions').sigmoid\n",
+    "from autograder.hidden import lesson4\n" + WRONG_SIGMOID,
+])
+def test_using_the_reference_package_scores_zero(source):
+    r = judge_exercise(submission(4, {"l4_sigmoid": source}), "l4_sigmoid")
+    assert r.points == 0 and r.status == "error"
+    assert "reference package" in r.message
+
+
+def test_reference_solution_full_marks_and_stubs_zero():
+    from autograder.grade import grade_nb
+    full = grade_nb(solved(4), "solved")
+    assert full.total == full.max_total == 12, full.table()
+    stub = grade_nb(nbformat.read(str(L4), as_version=4), "stub")
+    assert stub.total == 0 and {r.status for r in stub.results} == {"not-implemented"}
+
+
+def test_missing_solution_cell_scores_zero_with_a_message():
+    nb = solved(4)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "l4_softmax"]
+    r = judge_exercise(nb, "l4_softmax")
+    assert r.points == 0 and "no solution cell" in r.message
+
+
+# ----------------------------------------------------------------------------- command line
+
+def _cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_grade_command_json(tmp_path):
+    nb = submission(4, {"l4_sigmoid": "np.allclose = lambda *a, **k: True\n" + WRONG_SIGMOID,
+                        "l4_softmax": "import time\ndef softmax(x):\n    while True:\n        pass\n"})
+    path = tmp_path / "04_sigmoid_vs_softmax.ipynb"
+    nbformat.write(nb, str(path))
+    p = _cli("grade", str(path), "--json", "--timeout", "2", "--cell-timeout", "5",
+             "--executed", str(tmp_path / "out.ipynb"))
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert set(report) == {"notebook", "total", "max_total", "exercises"}
+    by_id = {e["id"]: e for e in report["exercises"]}
+    assert list(by_id) == ["l4_sigmoid", "l4_log_sigmoid", "l4_softmax", "l4_softmax_cross_entropy",
+                           "l4_bce_with_logits"]
+    assert by_id["l4_sigmoid"]["points"] == 0 and by_id["l4_sigmoid"]["status"] == "failed"
+    assert by_id["l4_softmax"]["status"] == "timeout" and "timeout after 2 s" in by_id["l4_softmax"]["message"]
+    assert by_id["l4_log_sigmoid"]["points"] == 2 and by_id["l4_softmax_cross_entropy"]["points"] == 3
+    assert report["total"] == round(sum(e["points"] for e in report["exercises"]), 2)
+    assert report["max_total"] == 12
+    assert all(set(e) == {"id", "points", "max_points", "status", "message"} for e in report["exercises"])
+    assert (tmp_path / "out.ipynb").exists()
+
+
+@pytest.mark.parametrize("content, why", [(None, "no such file"), ("not json", "not a notebook"),
+                                          ('{"cells": [], "nbformat": 3}', "nbformat 3")])
+def test_grade_command_refuses_bad_files(tmp_path, content, why):
+    path = tmp_path / "04_x.ipynb"
+    if content is not None:
+        path.write_text(content)
+    p = _cli("grade", str(path), "--no-execute")
+    assert p.returncode == 2
+    assert why in p.stderr and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1

@@ -1,0 +1,154 @@
+"""Every lesson in lessons/ (found at collection time): nbgrader metadata, no outputs, and a
+real Jupyter kernel runs it to the end both as shipped (every check says NOT IMPLEMENTED YET)
+and with the reference bodies substituted for the stubs (every check passes)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import core
+from autograder.course import (BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION,
+                               check_cell_exercise, instructor_notebook, stub_lines)
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+ALLOWED_KEYS = {"schema_version", "grade", "solution", "locked", "grade_id", "points", "task"}
+CELL_TIMEOUT = 60   # seconds per cell: the "<= 60 s per lesson" budget is enforced per cell here
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+def _meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def _lesson_number(path: Path) -> int:
+    return int(path.name[:2])
+
+
+def _data_env(monkeypatch):
+    if not os.environ.get("ANIME_GENRE_DATA_HOME"):
+        shared = ROOT.parent / "shared" / "datasets"
+        if shared.is_dir():
+            monkeypatch.setenv("ANIME_GENRE_DATA_HOME", str(shared))
+
+
+def _execute(nb) -> float:
+    from nbclient import NotebookClient
+    t0 = time.monotonic()
+    NotebookClient(nb, timeout=CELL_TIMEOUT, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "lessons")}}).execute()
+    return time.monotonic() - t0
+
+
+def _errors(nb) -> list[str]:
+    out = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                out.append(f"cell {i}: {o.get('ename')}: {o.get('evalue')}")
+    return out
+
+
+def _text(cell) -> str:
+    parts = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "stream":
+            parts.append(o.get("text", ""))
+        elif "data" in o:
+            parts.append(str(o["data"].get("text/plain", "")))
+    return "".join(parts)
+
+
+def _check_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and _meta(c).get("grade")]
+
+
+def test_lessons_exist():
+    assert LESSONS, "no lessons/NN_name.ipynb found"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_metadata_and_no_outputs(path):
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert raw["nbformat"] == 4
+    nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    nbformat.validate(nb)
+    core.load_checks()
+    lesson = _lesson_number(path)
+    ids, solutions, checks = [], {}, {}
+    for i, cell in enumerate(nb.cells):
+        src = cell.source
+        for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
+            assert marker not in src, f"cell {i} contains {marker!r}"
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"cell {i} has outputs (commit notebooks without outputs)"
+            assert cell.execution_count is None, f"cell {i} has an execution count"
+        meta = _meta(cell)
+        is_stub = bool(stub_lines(src.split("\n")))
+        is_check = cell.cell_type == "code" and re.search(r"^check\(", src, re.M) is not None
+        if is_stub or is_check:
+            assert meta, f"cell {i} needs nbgrader metadata"
+        if not meta:
+            continue
+        assert set(meta) <= ALLOWED_KEYS, f"cell {i}: unexpected nbgrader keys {set(meta) - ALLOWED_KEYS}"
+        assert meta["schema_version"] == 3
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", meta.get("grade_id", "")), f"cell {i}: bad grade_id"
+        ids.append(meta["grade_id"])
+        if meta.get("solution"):
+            assert meta == {"grade": False, "solution": True, "locked": False,
+                            "grade_id": meta["grade_id"], "schema_version": 3}, f"cell {i}: {meta}"
+            assert is_stub, f"solution cell {meta['grade_id']} has no stub body"
+            solutions[meta["grade_id"]] = i
+        elif meta.get("grade"):
+            assert meta["locked"] is True and meta["solution"] is False and meta.get("points", 0) > 0
+            ex_id = check_cell_exercise(cell)
+            assert src == f'check("{ex_id}", {src.split(",", 1)[1].strip()[:-1]})', \
+                f"check cell {i} must be exactly check(\"id\", name)"
+            assert meta["grade_id"] == ex_id + "_check"
+            checks[ex_id] = meta["points"]
+        else:
+            assert meta.get("locked") is True, f"cell {i}: nbgrader cell that is neither graded nor locked"
+        if is_stub:
+            assert meta.get("solution"), f"cell {i} has a stub but is not a solution cell"
+    assert len(ids) == len(set(ids)), f"duplicate grade_ids: {sorted(i for i in ids if ids.count(i) > 1)}"
+    registered = {ex.id: ex for ex in core.REGISTRY.values() if ex.lesson == lesson}
+    assert set(solutions) == set(registered), "solution cells and the autograder's exercises differ"
+    assert set(checks) == set(registered), "check cells and the autograder's exercises differ"
+    for ex_id, points in checks.items():
+        assert points == registered[ex_id].points, f"{ex_id}: cell has {points} points, check {registered[ex_id].points}"
+        assert solutions[ex_id] < [i for i, c in enumerate(nb.cells) if _meta(c).get("grade_id") == ex_id + "_check"][0]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_runs_as_shipped(path, monkeypatch):
+    _data_env(monkeypatch)
+    nb = nbformat.read(str(path), as_version=4)
+    seconds = _execute(nb)
+    print(f"{path.name} as shipped: {seconds:.1f} s")
+    assert _errors(nb) == []
+    checks = _check_cells(nb)
+    assert checks
+    for cell in checks:
+        assert "NOT IMPLEMENTED YET" in _text(cell), _text(cell)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
+def test_runs_with_reference_solution(path, monkeypatch):
+    _data_env(monkeypatch)
+    nb = nbformat.from_dict(instructor_notebook(nbformat.read(str(path), as_version=4),
+                                                markers=False, hidden=False))
+    seconds = _execute(nb)
+    print(f"{path.name} with the reference solution: {seconds:.1f} s")
+    assert _errors(nb) == []
+    for cell in _check_cells(nb):
+        text = _text(cell)
+        assert "PASSED" in text and "FAIL" not in text, text
