@@ -96,16 +96,20 @@ def cbow_ns_gradients(W_in, W_out, contexts, targets, negatives):
     return loss, dW_in, dW_out
 
 
-def scatter_update(W, ids, coef, rows, rate: float) -> None:
-    """In place: ``W[ids[b, m]] -= rate * coef[b, m] * rows[b]`` summed over repeats.
+def scatter_update(W, ids, coef, rows, rate: float, per_row_mean: bool = False) -> None:
+    """In place: ``W[ids[b, m]] -= rate * coef[b, m] * rows[b]`` summed over repeats
+    (divided by the number of repeats of each id if ``per_row_mean``).
 
     ids, coef: (B, M); rows: (B, D). The sums are one sparse (unique ids x B) @ (B x D)
     product, much faster than ``np.add.at`` on rows and without a (B, M, D) temporary."""
     B, M = ids.shape
-    u, inv = np.unique(ids.reshape(-1), return_inverse=True)
+    u, inv, counts = np.unique(ids.reshape(-1), return_inverse=True, return_counts=True)
     S = sp.csr_matrix((np.asarray(coef, dtype=rows.dtype).reshape(-1),
                        (inv.reshape(-1), np.repeat(np.arange(B), M))), shape=(u.size, B))
-    W[u] -= rate * (S @ rows)
+    step = S @ rows
+    if per_row_mean:
+        step /= counts[:, None].astype(step.dtype)
+    W[u] -= rate * step
 
 
 def negative_sampler(counts: np.ndarray, power: float = 0.75):
@@ -130,9 +134,11 @@ def train_cbow(token_lists: list, dim: int = 100, window: int = 2, negatives: in
     loss per epoch).
 
     SGD as in word2vec: each example moves by ``lr`` (so the mean-loss gradient is scaled by
-    the batch size), with ``lr`` decaying linearly to ``lr / 100``. The default 0.3 is higher
-    than word2vec's 0.025 because a minibatch sums its examples' steps at once and the corpus
-    is small: on mal2020 (3 epochs, ~7 s) 0.025 leaves every vector pointing the same way.
+    the batch size), with ``lr`` decaying linearly to ``lr / 100``. A row used several times
+    in one minibatch takes the mean of its examples' steps, not the sum: summed steps of a
+    frequent word blow up (nan on small vocabularies). The default 0.3 is higher than
+    word2vec's 0.025 because the corpus is small: on mal2020 (3 epochs, a few seconds) 0.025
+    leaves every vector pointing the same way.
     The PTB vectors are loaded by ``anime_genre.datasets.load_ptb_cbow``. Frequent words are
     subsampled (keep probability ``sqrt(t/f) + t/f``). Seeded: same input, same vectors.
     """
@@ -175,8 +181,8 @@ def train_cbow(token_lists: list, dim: int = 100, window: int = 2, negatives: in
             ctx = contexts[sel]
             loss, cache = cbow_ns_forward(W_in, W_out, ctx, targets[sel], neg)
             rate = lr * max(0.01, 1.0 - step / total_steps) * sel.size
-            scatter_update(W_in, ctx, np.full(ctx.shape, 1.0 / ctx.shape[1]), cache["dh"], rate)
-            scatter_update(W_out, cache["out_ids"], cache["ds"], cache["h"], rate)
+            scatter_update(W_in, ctx, np.full(ctx.shape, 1.0 / ctx.shape[1]), cache["dh"], rate, True)
+            scatter_update(W_out, cache["out_ids"], cache["ds"], cache["h"], rate, True)
             epoch_loss += loss * sel.size
             step += 1
             if bar is not None:
