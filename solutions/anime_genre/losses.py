@@ -126,8 +126,67 @@ class WeightedSigmoidWithLoss:
         return dx * (dout / n)
 
 
+def alpha_weights(t, alpha=None):
+    """alpha_t of the focal loss: ``alpha`` where t = 1, ``1 - alpha`` where t = 0.
+
+    t: (N, K) 0/1 targets; alpha: None (no balancing: all ones), a scalar in [0, 1] or a (K,)
+    array (one per genre). Returns a float array shaped like t (float64 unless t is float32).
+    """
+    t = np.asarray(t)
+    dtype = t.dtype if t.dtype.kind == "f" else np.float64
+    t = t.astype(dtype)
+    if alpha is None:
+        return np.ones_like(t)
+    alpha = np.asarray(alpha, dtype=dtype)
+    return alpha * t + (1 - alpha) * (1 - t)
+
+
+def focal_forward(x, t, gamma=2.0, alpha=None):
+    """Sigmoid focal loss from logits, mean over examples and summed over genres.
+
+    x: (N, K) logits, t: (N, K) 0/1 targets, gamma >= 0, alpha: see ``alpha_weights``.
+    Returns L = (1/N) sum_nk -alpha_t (1 - p_t)^gamma log p_t as a Python float, with
+    p_t = sigmoid(s x), s = 2t - 1. Stable for any logits: log p_t = log_sigmoid(s x) and
+    (1 - p_t)^gamma = exp(gamma log_sigmoid(-s x)), never 1 minus a rounded probability.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    t = np.asarray(t).astype(x.dtype)
+    z = (2 * t - 1) * x                       # p_t = sigmoid(z)
+    with np.errstate(under="ignore"):         # underflow to 0 is the right answer here
+        log_p = log_sigmoid(z)                # log p_t
+        modulator = np.exp(gamma * log_sigmoid(-z))   # (1 - p_t)^gamma, 1 when gamma = 0
+        loss = -(alpha_weights(t, alpha) * modulator * log_p).sum()
+    n = x.shape[0] if x.ndim > 1 else 1
+    return float(loss / n)
+
+
+def focal_backward(x, t, gamma=2.0, alpha=None, dout=1.0):
+    """Gradient dL/dx (N, K) of ``focal_forward`` (times ``dout``).
+
+    With z = s x, p = p_t = sigmoid(z), q = 1 - p_t = sigmoid(-z):
+        dl/dz = alpha_t q^gamma (gamma p log p - q),   dl/dx = s dl/dz,   divided by N.
+    No power q^(gamma - 1) appears, so gamma < 1 is safe when p_t -> 1.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    t = np.asarray(t).astype(x.dtype)
+    s = 2 * t - 1
+    z = s * x
+    with np.errstate(under="ignore"):
+        log_p = log_sigmoid(z)
+        log_q = log_sigmoid(-z)
+        p, q = np.exp(log_p), np.exp(log_q)
+        modulator = np.exp(gamma * log_q)     # q^gamma
+        dz = alpha_weights(t, alpha) * modulator * (gamma * p * log_p - q)
+        n = x.shape[0] if x.ndim > 1 else 1
+        return s * dz * (dout / n)
+
+
 class FocalLoss:
-    """Sigmoid focal loss from logits (Lin et al. 2017), for 0/1 targets.
+    """Sigmoid focal loss from logits (Lin et al. 2017), for 0/1 targets, as a loss layer.
 
     With s = 2t - 1 (+1 for a positive, -1 for a negative), p_t = sigmoid(s x) is the
     probability given to the true answer and
@@ -143,7 +202,8 @@ class FocalLoss:
     p_t -> 1. log p_t = log_sigmoid(z) and 1 - p_t = sigmoid(-z) are computed directly (never
     as 1 minus a rounded probability), and (1 - p_t)^gamma = exp(gamma log(1 - p_t)), which is
     1 for gamma = 0 even when 1 - p_t is 0. With gamma = 0 and alpha None this is exactly
-    ``SigmoidWithLoss``.
+    ``SigmoidWithLoss``. ``forward`` and ``backward`` are ``focal_forward`` and
+    ``focal_backward`` on the remembered batch.
 
     ``alpha``: None, a scalar in [0, 1] or a (K,) array (one per genre).
     """
@@ -152,33 +212,14 @@ class FocalLoss:
         self.params, self.grads = [], []
         self.gamma = float(gamma)
         self.alpha = None if alpha is None else np.asarray(alpha, dtype=np.float64)
-        self.cache = None
+        self.x = None
+        self.t = None
 
     def forward(self, x, t):
-        x = np.asarray(x)
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
-        t = np.asarray(t).astype(x.dtype)
-        s = 2 * t - 1                      # +1 positive, -1 negative
-        z = s * x                          # p_t = sigmoid(z)
-        with np.errstate(under="ignore"):
-            log_p = log_sigmoid(z)         # log p_t, finite for any z
-            log_q = log_sigmoid(-z)        # log(1 - p_t), exact even when p_t rounds to 1
-            p = np.exp(log_p)
-            q = np.exp(log_q)
-            w = np.exp(self.gamma * log_q)  # (1 - p_t)^gamma
-            if self.alpha is None:
-                a = np.ones_like(x)
-            else:
-                alpha = self.alpha.astype(x.dtype)
-                a = alpha * t + (1 - alpha) * (1 - t)
-            loss = -(a * w * log_p).sum()
-        n = x.shape[0] if x.ndim > 1 else 1
-        self.cache = (s, a, p, q, w, log_p, n)
-        return float(loss / n)
+        """x: (N, K) logits, t: (N, K) 0/1 targets. Returns the mean loss (float)."""
+        self.x, self.t = x, t
+        return focal_forward(x, t, self.gamma, self.alpha)
 
     def backward(self, dout=1.0):
-        s, a, p, q, w, log_p, n = self.cache
-        with np.errstate(under="ignore"):
-            dz = a * w * (self.gamma * p * log_p - q)
-            return s * dz * (dout / n)
+        """Returns dL/dx, shape (N, K), scaled by dout."""
+        return focal_backward(self.x, self.t, self.gamma, self.alpha, dout)

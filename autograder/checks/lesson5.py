@@ -1,0 +1,117 @@
+"""Visible checks of lesson 5 (focal loss). Small literal values and numerical gradients only:
+this module ships to students, who do not have ``anime_genre``."""
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.core import exercise
+
+# Two examples, three genres, used by several checks. Expected values below were computed
+# with the formulas of the lesson in float64.
+X = np.array([[1.0, -2.0, 0.5], [0.0, 1.5, -0.5]])
+T = np.array([[1, 0, 0], [0, 1, 1]])
+ALPHA_K = np.array([0.1, 0.5, 0.9])
+
+BCE = 1.6414520627320535          # gamma = 0, no alpha: plain binary cross-entropy
+FOCAL_G2 = 0.47963723206454456    # gamma = 2
+FOCAL_G2_A25 = 0.25803479772479526
+FOCAL_G05 = 1.1597258346076629
+GRAD_G2 = [[-0.026290564988780313, 0.002435470097696382, 0.26307591093729155],
+           [0.14914339756999317, -0.008515552611617964, -0.26307591093729155]]
+GRAD_G2_A25 = [[-0.006572641247195078, 0.0018266025732722867, 0.19730693320296866],
+               [0.11185754817749488, -0.002128888152904491, -0.06576897773432289]]
+GRAD_BCE = [[-0.13447071068499755, 0.059601461011058766, 0.3112296656009273],
+            [0.25, -0.09121276190317817, -0.3112296656009273]]
+
+# Small logits for numerical gradients: no gradient is tiny there, so central differences of
+# the summed loss are accurate to ~1e-9 relative.
+XG = np.array([[0.3, -0.8, 0.9, -0.1], [-0.6, 0.2, 0.05, 0.7], [0.4, 0.6, -0.9, -0.3]])
+TG = np.array([[1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 0, 0]])
+
+
+@exercise("l5_alpha_weights", points=2, reference="anime_genre.losses:alpha_weights")
+def check_alpha_weights(c, alpha_weights):
+    c.close(alpha_weights(T, 0.25), [[0.25, 0.75, 0.75], [0.75, 0.25, 0.25]],
+            "alpha = 0.25: 0.25 on positives, 0.75 on negatives",
+            hint="alpha_t = alpha * t + (1 - alpha) * (1 - t)")
+    c.close(alpha_weights(T, None), np.ones((2, 3)), "alpha = None gives all ones",
+            hint="no balancing: every weight is 1 (same shape as t)")
+    c.close(alpha_weights(T, ALPHA_K), [[0.1, 0.5, 0.1], [0.9, 0.5, 0.9]],
+            "one alpha per genre [0.1, 0.5, 0.9] broadcasts over the rows",
+            hint="a (K,) alpha multiplies each column: numpy broadcasting does it")
+    w = alpha_weights(np.array([[1, 0]]), 0.3)
+    c.true(np.asarray(w).dtype.kind == "f", "integer targets give float weights",
+           hint="convert t to float before mixing it with alpha")
+
+
+def _finite(value):
+    try:
+        return bool(np.all(np.isfinite(np.asarray(value, dtype=float))))
+    except (TypeError, ValueError):
+        return False
+
+
+@exercise("l5_focal_forward", points=3, reference="anime_genre.losses:focal_forward")
+def check_focal_forward(c, focal_forward):
+    c.close(focal_forward(X, T, 0.0), BCE, "gamma = 0 is binary cross-entropy",
+            hint="with gamma = 0, (1 - p_t)^0 = 1: -log p_t summed over genres, mean over examples")
+    c.close(focal_forward(X, T, 2.0), FOCAL_G2, "gamma = 2",
+            hint="-(1 - p_t)^gamma log p_t with p_t = sigmoid(x) for positives, sigmoid(-x) for negatives")
+    c.close(focal_forward(X, T, 0.5), FOCAL_G05, "gamma = 0.5")
+    c.close(focal_forward(X, T, 2.0, 0.25), FOCAL_G2_A25, "gamma = 2, alpha = 0.25",
+            hint="multiply each term by alpha_weights(t, alpha)")
+    c.close(focal_forward(np.vstack([X, X]), np.vstack([T, T]), 2.0), FOCAL_G2,
+            "the same batch twice has the same loss (mean over examples)",
+            hint="divide the sum by N, the number of examples (rows)")
+    right = focal_forward(np.array([[1000.0, -1000.0]]), np.array([[1, 0]]), 2.0)
+    c.true(_finite(right) and abs(float(right)) < 1e-12, "logits +-1000, right answers: loss ~ 0",
+           message=f"got {right!r}.", hint="log p_t = log_sigmoid(s x) with s = 2t - 1; never log(0)")
+    wrong = focal_forward(np.array([[-1000.0, 1000.0]]), np.array([[1, 0]]), 2.0)
+    c.close(wrong, 2000.0, "logits +-1000, wrong answers: loss 2000, not inf", rtol=1e-9,
+            hint="(1 - p_t)^gamma = exp(gamma * log_sigmoid(-s x)) stays finite")
+
+
+@exercise("l5_focal_backward", points=4, reference="anime_genre.losses:focal_backward")
+def check_focal_backward(c, focal_backward):
+    c.close(focal_backward(X, T, 0.0), GRAD_BCE, "gamma = 0: (sigmoid(x) - t) / N",
+            hint="with gamma = 0 the focal gradient reduces to the BCE gradient")
+    c.close(focal_backward(X, T, 2.0), GRAD_G2, "gamma = 2",
+            hint="dl/dz = alpha_t (1-p_t)^gamma (gamma p_t log p_t - (1 - p_t)), dl/dx = s dl/dz, / N")
+    c.close(focal_backward(X, T, 2.0, 0.25), GRAD_G2_A25, "gamma = 2, alpha = 0.25")
+    for gamma in (0.5, 2.0, 5.0):
+        for alpha in (None, 0.25):
+            c.grad_check(lambda z, g=gamma, a=alpha: _forward(z, TG, g, a), XG,
+                         focal_backward(XG, TG, gamma, alpha),
+                         f"gamma = {gamma}, alpha = {alpha}: matches the numerical gradient",
+                         tol=1e-6, hint="check the sign s = 2t - 1 and the 1/N")
+    g = focal_backward(np.array([[1000.0, -1000.0], [-1000.0, 1000.0]]), np.array([[1, 0], [1, 0]]), 0.5)
+    c.close(g, [[0.0, 0.0], [-0.5, 0.5]], "logits +-1000 with gamma = 0.5: finite, right limits",
+            atol=1e-12, hint="compute 1 - p_t as sigmoid(-z) and (1 - p_t)^gamma as exp(gamma log(1 - p_t))")
+
+
+def _forward(x, t, gamma, alpha):
+    """The loss the numerical gradient differentiates: the lesson's own formula, so that the
+    gradient check does not depend on the student's forward."""
+    s = 2 * t - 1
+    z = s * x
+    log_p = -np.logaddexp(0, -z)
+    q = np.exp(-np.logaddexp(0, z))
+    a = 1.0 if alpha is None else alpha * t + (1 - alpha) * (1 - t)
+    return float(-(a * q ** gamma * log_p).sum() / x.shape[0])
+
+
+@exercise("l5_focal_loss", points=2, reference="anime_genre.losses:FocalLoss")
+def check_focal_loss(c, FocalLoss):
+    layer = FocalLoss(2.0)
+    c.close(layer.forward(X, T), FOCAL_G2, "FocalLoss(2.0).forward",
+            hint="forward can return focal_forward(x, t, self.gamma, self.alpha)")
+    c.close(layer.backward(), GRAD_G2, "backward() after that forward",
+            hint="remember x and t in forward; backward returns focal_backward(...) times dout")
+    c.close(layer.backward(2.0), 2 * np.array(GRAD_G2), "backward(dout=2.0) doubles the gradient",
+            hint="multiply the gradient by dout")
+    layer = FocalLoss(2.0, 0.25)
+    c.close(layer.forward(X, T), FOCAL_G2_A25, "FocalLoss(2.0, alpha=0.25).forward")
+    c.close(layer.backward(), GRAD_G2_A25, "its backward()")
+    zero = FocalLoss(0.0)
+    c.close(zero.forward(X, T), BCE, "FocalLoss(0.0) is binary cross-entropy")
+    c.close(zero.backward(), GRAD_BCE, "and so is its gradient")
