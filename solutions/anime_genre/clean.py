@@ -52,7 +52,7 @@ PLACEHOLDER_RE = re.compile(r"^\s*no synopsis (information )?has been added", re
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 
 # Characters a real synopsis may start with besides letters and digits.
-_SENTENCE_OPENERS = "\"'([“‘¡¿*«<#$"
+SENTENCE_OPENERS = "\"'([“‘¡¿*«<#$"
 
 
 # ----------------------------------------------------------------------------- rows
@@ -105,7 +105,7 @@ def looks_truncated(text: str) -> bool:
     first = stripped[0]
     if first.islower():
         return True
-    return not (first.isalnum() or first in _SENTENCE_OPENERS)
+    return not (first.isalnum() or first in SENTENCE_OPENERS)
 
 
 # ----------------------------------------------------------------------------- tokens
