@@ -204,3 +204,16 @@ def test_trainer_metric_options():
     assert calls == [(100, 5), (100, 5)]
     with pytest.raises(ValueError):
         Trainer(model, Adam(1e-2), eval_metric="accuracy")
+
+
+def test_minibatch_indices_and_early_stopping():
+    from anime_genre.trainer import early_stopping, minibatch_indices
+    batches = minibatch_indices(10, 4, seed=3)
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(np.concatenate(batches).tolist()) == list(range(10))
+    again = minibatch_indices(10, 4, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
+    assert early_stopping([], 2) == (None, False)
+    assert early_stopping([0.5, 0.6, 0.55], 2) == (1, False)
+    assert early_stopping([0.5, 0.6, 0.55, 0.6], 2) == (1, True)      # a tie is no improvement
+    assert early_stopping([0.5, 0.4, 0.3], 2) == (0, True)

@@ -85,3 +85,16 @@ def test_bad_hyperparameters():
         SGD(lr=0)
     with pytest.raises(ValueError):
         Adam(weight_decay=-1)
+
+
+def test_adam_step_function_equals_adam_class():
+    from anime_genre.optim import adam_step
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((4, 3))
+    W_fn, m, v = W.copy(), np.zeros_like(W), np.zeros_like(W)
+    opt = Adam(lr=0.05)
+    for t in range(1, 6):
+        g = rng.standard_normal((4, 3))
+        opt.update([W], [g])
+        W_fn, m, v = adam_step(W_fn, g, m, v, t, lr=0.05)
+    np.testing.assert_allclose(W_fn, W, rtol=1e-12)

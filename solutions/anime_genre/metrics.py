@@ -57,9 +57,23 @@ def recall(Y, Yhat, average="micro"):
 
 
 def f1(Y, Yhat, average="micro"):
-    """F1 = 2 TP / (2 TP + FP + FN) = 2 TP / (predicted + actual)."""
-    tp, pred, true = _counts(Y, Yhat, average)
-    return float(np.mean(_ratio(2 * tp, pred + true)))
+    """F1 = 2 TP / (2 TP + FP + FN) = 2 TP / (#predicted + #actual), 0 when both are 0.
+
+    Y, Yhat: (n, k) 0/1 arrays. average: "micro" (pool every decision), "macro" (mean of
+    the k per-genre F1) or "samples" (mean of the n per-example F1). Returns a float.
+    """
+    Y = np.asarray(Y).astype(bool)
+    Yhat = np.asarray(Yhat).astype(bool)
+    if Y.ndim != 2 or Y.shape != Yhat.shape:
+        raise ValueError(f"Y and Yhat must be (n, k) arrays of one shape, got {Y.shape} and {Yhat.shape}")
+    axes = {"micro": None, "macro": 0, "samples": 1}
+    if average not in axes:
+        raise ValueError(f"average must be 'micro', 'macro' or 'samples', got {average!r}")
+    tp = np.asarray((Y & Yhat).sum(axis=axes[average]), dtype=float)
+    denominator = np.asarray(Y.sum(axis=axes[average]) + Yhat.sum(axis=axes[average]), dtype=float)
+    scores = np.zeros_like(tp)
+    np.divide(2 * tp, denominator, out=scores, where=denominator > 0)   # 0/0 counts as 0
+    return float(scores.mean())
 
 
 def micro_f1(Y, Yhat):
@@ -122,39 +136,37 @@ def precision_at_k(Y, P, k=3):
     return float(np.take_along_axis(Y, top, axis=1).sum(axis=1).mean() / k)
 
 
-DEFAULT_GRID = np.round(np.arange(0.01, 1.0, 0.01), 2)
-
-
 def tune_thresholds(Y_val, P_val, grid=None, default=0.5):
     """Per-genre thresholds that maximise each genre's F1 on validation data.
 
-    Y_val: (n, k) 0/1, P_val: (n, k) probabilities, grid: candidate thresholds (sorted
-    ascending; default 0.01, 0.02, ..., 0.99). Returns (k,) thresholds; predict with
-    ``apply_thresholds`` (P >= threshold). A genre without positives in validation keeps
+    Y_val: (n, k) 0/1, P_val: (n, k) probabilities, grid: candidate thresholds (default
+    0.01, 0.02, ..., 0.99). Returns (k,) float thresholds; a genre is predicted when
+    P >= its threshold (``apply_thresholds``). A genre without positives in validation keeps
     ``default``. Among equally good thresholds, the middle of the first best run is taken.
 
-    Vectorised over thresholds: for each genre, counting the scores >= t for every t is one
-    ``searchsorted`` on the sorted scores, so the cost is O(n log n + G log n) per genre.
+    Vectorised over thresholds: for each genre, the number of scores >= t for every t of the
+    grid is one ``searchsorted`` on the sorted scores, O(n log n + G log n) per genre.
     """
-    Y = _as_binary(Y_val, "Y_val")
+    Y = np.asarray(Y_val).astype(bool)
     P = np.asarray(P_val, dtype=float)
-    if P.shape != Y.shape:
-        raise ValueError(f"Y_val has shape {Y.shape} but P_val has shape {P.shape}")
-    grid = DEFAULT_GRID if grid is None else np.sort(np.asarray(grid, dtype=float))
+    if Y.ndim != 2 or P.shape != Y.shape:
+        raise ValueError(f"Y_val and P_val must be (n, k) arrays of one shape, got {Y.shape} and {P.shape}")
+    if grid is None:
+        grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
+    grid = np.sort(np.asarray(grid, dtype=float))
     n, k = Y.shape
     thresholds = np.full(k, float(default))
     for j in range(k):
         scores = np.sort(P[:, j])
-        pos_scores = np.sort(P[Y[:, j], j])
-        if pos_scores.size == 0:
+        positives = np.sort(P[Y[:, j], j])
+        if positives.size == 0:
             continue
-        pred = n - np.searchsorted(scores, grid, side="left")         # #(score >= t)
-        tp = pos_scores.size - np.searchsorted(pos_scores, grid, side="left")
-        f1s = _ratio(2.0 * tp, pred + pos_scores.size)
-        best = f1s.max()
+        predicted = n - np.searchsorted(scores, grid, side="left")       # #(score >= t)
+        tp = positives.size - np.searchsorted(positives, grid, side="left")
+        f1s = 2.0 * tp / (predicted + positives.size)                     # denominator > 0
         first = int(np.argmax(f1s))
         last = first
-        while last + 1 < f1s.size and f1s[last + 1] == best:
+        while last + 1 < f1s.size and f1s[last + 1] == f1s[first]:
             last += 1
         thresholds[j] = grid[(first + last) // 2]
     return thresholds

@@ -21,6 +21,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam step in its textbook form, returning new arrays (lesson 6).
+
+    param, grad, m, v: arrays of one shape; t: the step number, starting at 1.
+    Returns (new_param, new_m, new_v). ``Adam`` below computes the same thing in place.
+    """
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat = m / (1 - beta1 ** t)          # bias correction: m and v start at 0
+    v_hat = v / (1 - beta2 ** t)
+    return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
 class _Optimizer:
     def __init__(self, lr, weight_decay=0.0):
         if lr <= 0:

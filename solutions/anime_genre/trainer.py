@@ -18,6 +18,29 @@ from tqdm.auto import tqdm
 from . import metrics
 
 
+def minibatch_indices(n, batch_size, seed):
+    """The example indices of one epoch's mini-batches, in a random order drawn from ``seed``.
+
+    Returns a list of int arrays: a permutation of 0..n-1 cut into consecutive pieces of
+    ``batch_size`` (the last one may be shorter). The same seed gives the same batches.
+    """
+    order = np.random.default_rng(seed).permutation(n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+
+
+def early_stopping(scores, patience):
+    """Early-stopping decision from the validation scores so far (higher is better).
+
+    scores: list of floats, one per epoch. Returns (best, stop): ``best`` the 0-based index
+    of the first best score (None if the list is empty), ``stop`` True when the last
+    ``patience`` epochs all came after the best one (no improvement for ``patience`` epochs).
+    """
+    if len(scores) == 0:
+        return None, False
+    best = int(np.argmax(scores))
+    return best, len(scores) - 1 - best >= patience
+
+
 class Trainer:
     """model: has ``params``, ``grads``, ``loss(x, t)``, ``backward()``, ``predict_proba(X)``,
     ``train()``/``eval()``; optimizer: ``update(params, grads[, rows])``.
@@ -45,9 +68,8 @@ class Trainer:
         self.history = None
 
     def _batches(self, n, rng):
-        order = rng.permutation(n)
-        for start in range(0, n, self.batch_size):
-            yield order[start:start + self.batch_size]
+        # one seed per epoch, drawn from the trainer's generator: reproducible by ``seed``
+        return minibatch_indices(n, self.batch_size, int(rng.integers(2**63 - 1)))
 
     def evaluate(self, X, Y):
         """(validation loss, metric) of the model in evaluation mode. The metric is oriented
@@ -88,7 +110,7 @@ class Trainer:
         rng = np.random.default_rng(self.seed)
         hist = {"train_loss": [], "val_loss": [], "val_metric": [], "best_epoch": None,
                 "epochs": 0, "stopped_early": False}
-        best_score, best_params, waited = -np.inf, None, 0
+        best_params, scores = None, []
         sparse_rows = self.lazy_sparse and any(r is not None for r in model.grad_rows())
 
         model.train()
@@ -112,15 +134,15 @@ class Trainer:
                 hist["val_loss"].append(val_loss)
                 hist["val_metric"].append(-score if self.eval_metric == "loss" else score)
                 postfix.update(val_loss=f"{val_loss:.4f}", val=f"{hist['val_metric'][-1]:.4f}")
-                if score > best_score:
-                    best_score, waited = score, 0
+                scores.append(score)
+                best, stop = early_stopping(scores, self.patience if self.patience is not None
+                                            else self.max_epochs + 1)
+                if best == len(scores) - 1:          # this epoch is the best so far
                     best_params = [p.copy() for p in model.params]
                     hist["best_epoch"] = epoch
-                else:
-                    waited += 1
-                    if self.patience is not None and waited >= self.patience:
-                        hist["stopped_early"] = True
-                        break
+                if stop:
+                    hist["stopped_early"] = True
+                    break
             bar.set_postfix(postfix)
         bar.close()
         if best_params is not None:
