@@ -393,6 +393,9 @@ class Predictor:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
+            if "meta" not in arrays:
+                raise UserError(f"{path}: not an anime-genre run model (no '{MODEL_FORMAT}' "
+                                f"header); retrain with `anime-genre run`")
             meta = json.loads(str(arrays.pop("meta")))
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
             raise UserError(f"{path}: not a readable anime-genre model file "
