@@ -87,7 +87,9 @@ class ClassExecute(Execute):
             elif out.get("ename") == "MemoryError":
                 EVENTS.append({"kind": "memory", "cell": index,
                                "detail": f"memory limit {self.memory_mb} MB exceeded in cell {index}"})
-        if self._fork_hits() > forks:
+        refused = any(o.get("output_type") == "error" and o.get("ename") == "BlockingIOError"
+                      and "fork" in "".join(o.get("traceback", [])) for o in cell.get("outputs", []))
+        if self._fork_hits() > forks or refused:
             EVENTS.append({"kind": "processes", "cell": index,
                            "detail": f"process limit reached in cell {index} "
                                      f"({self.km.sandbox.limits.max_processes} processes and threads)"})

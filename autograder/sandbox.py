@@ -463,8 +463,10 @@ def _launch(spec_path: str, argv: list[str]) -> None:
         value = int(lim[name])
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
     if spec["setuid"]:
-        n = int(spec["nproc"])
-        resource.setrlimit(resource.RLIMIT_NPROC, (n, n))   # counts this uid only: unique per sandbox
+        # counts this uid only (unique per sandbox); a backstop above the cgroup's limit, so
+        # that the cgroup (which records its refusals in pids.events) refuses first
+        n = int(spec["nproc"]) + (16 if spec["cgroup"] else 0)
+        resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
     else:
         # not root: RLIMIT_NPROC counts every process of the user, so allow what exists plus the limit
         mine = sum(1 for d in os.listdir("/proc") if d.isdigit() and _owned(d))

@@ -103,10 +103,13 @@ def build(kind: str, release, source, targets: dict):
                  f"{course}/source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", f"{course}/gradebook.db",
                  f"{course}/nbgrader_config.py", f"{repo}/autograder/hidden/lesson4.py",
                  f"{repo}/solutions/anime_genre/functions.py"]
+        # paths written backwards, so that the judge's static check (which zeroes code naming
+        # the reference package) does not see them: only the sandbox stands in the way
         code = ("import os as _os\n_leaks = []\n"
-                f"for _p in {paths!r}:\n    try:\n        open(_p, 'rb').read(10)\n        _leaks.append(_p)\n"
+                f"for _p in {[p[::-1] for p in paths]!r}:\n    _p = _p[::-1]\n    try:\n"
+                "        open(_p, 'rb').read(10)\n        _leaks.append(_p)\n"
                 "    except OSError:\n        pass\n"
-                "try:\n    import anime_genre\n    _leaks.append('import anime_genre')\nexcept ImportError:\n    pass\n"
+                "try:\n    __import__('erneg_emina'[::-1])\n    _leaks.append('import')\nexcept ImportError:\n    pass\n"
                 "try:\n    _os.kill(_os.getppid(), 9)\n    _leaks.append('killed the grader')\nexcept OSError:\n    pass\n"
                 "print('LEAKED' if _leaks else 'NOTHING LEAKED', _leaks)\n")
         # a leak makes sigmoid wrong, so a leak shows in the grade too
@@ -120,7 +123,8 @@ def build(kind: str, release, source, targets: dict):
     if kind == "not_json":
         return b"this is not a notebook {\n"
     if kind == "wrong_nbformat":
-        old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}]}
+        old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "cells": [],
+               "worksheets": [{"cells": []}]}
         return json.dumps(old).encode()
     if kind == "missing_metadata":
         broken = copy.deepcopy(nb)
