@@ -152,3 +152,27 @@ def test_idf_original_bug_differs():
     # wrong by ln(n_vocab / n_docs) + 1 for every term
     np.testing.assert_allclose(T.idf(df, 1000, smooth=False) - T.idf_original_bug(df, 5000),
                                1 + np.log(1000 / 5000))
+
+
+def test_vectorize_command(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from anime_genre.commands.vectorize import load_features
+    table = tmp_path / "clean.csv"
+    pd.DataFrame({"MAL_ID": [1, 2, 3], "Genres": ["Action", "Drama, Action", "Drama"],
+                  "Text": ["duel dawn duel", "dawn city", "city rain duel"]}).to_csv(table, index=False)
+    out = tmp_path / "f.npz"
+    r = subprocess.run([sys.executable, "-m", "anime_genre", "vectorize", str(table), "-o", str(out),
+                        "--min-df", "1", "--max-df", "1.0"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    X, names, extras = load_features(out)
+    ref = SkTfidf(stop_words="english").fit(["duel dawn duel", "dawn city", "city rain duel"])
+    assert names == list(ref.get_feature_names_out())
+    assert abs(X - ref.transform(["duel dawn duel", "dawn city", "city rain duel"])).max() < 1e-12
+    assert extras["Y"].tolist() == [[1, 0], [1, 1], [0, 1]] and extras["genre_names"].tolist() == ["Action", "Drama"]
+    r = subprocess.run([sys.executable, "-m", "anime_genre", "vectorize", str(table), "-o", str(out),
+                        "--column", "Nope"], capture_output=True, text=True)
+    assert r.returncode == 2 and "Nope" in r.stderr

@@ -29,8 +29,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--stop-words", choices=["english", "none"], default="english")
 
 
-def _df_bound(x: float):
-    return int(x) if x > 1 or (x == int(x) and x != 1.0) else float(x)
+def _df_bound(x: float, one_is_share: bool):
+    """A whole number counts documents, a fraction is a share; 1 means one document for
+    --min-df and all documents (share 1.0) for --max-df."""
+    if x == int(x) and (x > 1 or (x == 1 and not one_is_share) or x == 0):
+        return int(x)
+    if x > 1:
+        raise UserError(f"document-frequency bound {x} must be a whole number of documents or a share in [0, 1]")
+    return float(x)
 
 
 def main(args) -> int:
@@ -41,7 +47,7 @@ def main(args) -> int:
     if args.column not in df.columns:
         raise UserError(f"{path}: no column {args.column!r}; columns are {', '.join(df.columns)}")
     docs = df[args.column].astype(str).tolist()
-    vec = TfidfVectorizer(min_df=_df_bound(args.min_df), max_df=_df_bound(args.max_df),
+    vec = TfidfVectorizer(min_df=_df_bound(args.min_df, False), max_df=_df_bound(args.max_df, True),
                           max_features=args.max_features, sublinear_tf=args.sublinear_tf,
                           stop_words=None if args.stop_words == "none" else "english")
     try:
