@@ -360,29 +360,82 @@ def _strip_magics(source: str) -> str:
                      for line in source.split("\n"))
 
 
-def _setup_source(source: str) -> str:
-    """From a non-solution cell keep what solutions may rely on: imports (except of the
-    grader and the reference package), function and class definitions, literal constants."""
+def _bound(node: ast.stmt) -> set[str]:
+    """Names a top-level statement binds."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    out = set()
+    for target in getattr(node, "targets", [getattr(node, "target", None)]):
+        for n in ast.walk(target) if target is not None else []:
+            if isinstance(n, ast.Name):
+                out.add(n.id)
+    return out
+
+
+def _loads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _setup_statements(source: str) -> list[ast.stmt]:
+    """Candidate statements of a non-solution cell: imports (but not of the grader or the
+    reference package), function and class definitions, plain assignments."""
     try:
         tree = ast.parse(_strip_magics(source))
     except SyntaxError:
-        return ""
+        return []
     keep = []
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            if any(n.split(".")[0] in ("autograder", "anime_genre") for n in names):
+            if any(n.split(".")[0] in ("autograder", "anime_genre") for n in names) or \
+                    (isinstance(node, ast.ImportFrom) and node.level):
                 continue
             keep.append(node)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            keep.append(node)
-        elif isinstance(node, ast.Assign):
-            try:
-                ast.literal_eval(node.value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)):
+            if not isinstance(node, ast.AnnAssign) or node.value is not None:
+                keep.append(node)
+    return keep
+
+
+def _select_setup(setup: list[tuple[int, ast.stmt]], solutions: list[str]) -> set[int]:
+    """Which setup statements the solution cells need: those binding a name the solutions
+    (or other needed statements) use, transitively, whose own inputs are all known (so a
+    cell like ``short = rows[...]`` that needs the data is left out). Returns ids of nodes."""
+    import builtins
+    needed: set[str] = set()
+    solution_bound: set[str] = set()
+    for src in solutions:
+        try:
+            tree = ast.parse(_strip_magics(src))
+        except SyntaxError:
+            continue
+        needed |= _loads(tree)
+        for node in tree.body:
+            solution_bound |= _bound(node)
+    known = set(dir(builtins)) | solution_bound | {"np", "math", "re"}
+    for _, node in setup:
+        known |= _bound(node)
+    chosen: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for _, node in setup:
+            if id(node) in chosen or not (_bound(node) & needed):
                 continue
-            keep.append(node)
-    return ast.unparse(ast.Module(body=keep, type_ignores=[])) if keep else ""
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                deps = set()
+            else:
+                deps = _loads(node)
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    deps = set()     # names inside a body are looked up only when called
+                if not deps <= known:
+                    continue
+            chosen.add(id(node))
+            needed |= deps | (_loads(node) if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else set())
+            changed = True
+    return chosen
 
 
 def forbidden_use(source: str) -> str | None:
@@ -407,9 +460,14 @@ def forbidden_use(source: str) -> str | None:
 
 def worker_cells(nb, upto_index: int) -> list[dict]:
     """The cells a worker executes for an exercise whose solution cell is ``upto_index``:
-    a preamble, then (in notebook order) the setup parts of ordinary code cells and every
-    solution cell, up to and including the exercise's own cell."""
+    a preamble, then in notebook order every solution cell up to and including the
+    exercise's own, and from the other code cells only the statements those solutions need
+    (imports, definitions and assignments that do not depend on data; each one separately,
+    so one failing import does not hide the rest)."""
     cells = [{"index": "preamble", "source": "import math\nimport re\nimport numpy as np"}]
+    order: list[tuple[int, object]] = []
+    setup: list[tuple[int, ast.stmt]] = []
+    solutions: list[str] = []
     for i, cell in enumerate(nb["cells"][: upto_index + 1]):
         if cell.get("cell_type") != "code":
             continue
@@ -417,11 +475,19 @@ def worker_cells(nb, upto_index: int) -> list[dict]:
         if meta.get("grade"):
             continue
         if meta.get("solution"):
-            cells.append({"index": i, "source": _strip_magics(_source(cell))})
+            src = _strip_magics(_source(cell))
+            solutions.append(src)
+            order.append((i, src))
         else:
-            src = _setup_source(_source(cell))
-            if src:
-                cells.append({"index": i, "source": src})
+            for node in _setup_statements(_source(cell)):
+                setup.append((i, node))
+                order.append((i, node))
+    chosen = _select_setup(setup, solutions)
+    for i, item in order:
+        if isinstance(item, str):
+            cells.append({"index": i, "source": item})
+        elif id(item) in chosen:
+            cells.append({"index": f"{i} (setup)", "source": ast.unparse(item)})
     return cells
 
 

@@ -1,0 +1,151 @@
+"""The nbgrader course, with real nbgrader commands in a temporary course folder:
+generate_assignment gives back the lessons, autograde gives the points of
+`python -m autograder grade`, edited check cells are restored, feedback hides the hidden
+tests, export writes the grades. Plus: reference solution full marks, lessons as shipped 0."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.course import build_course, compare_to_lesson, lesson_paths
+from autograder.grade import grade_nb
+
+from grader_cases import solved, submission
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+LESSONS = lesson_paths()
+L4 = "04_sigmoid_vs_softmax"
+
+WRONG_SIGMOID = "def sigmoid(x):\n    return 0 * np.asarray(x, dtype=float)\n"
+WRONG_AXIS = '''def softmax(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+'''
+NAIVE_WARNING = "def sigmoid(x):\n    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))\n"
+
+
+def _nbgrader(course: Path, *args) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+    p = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{p.stdout}\n{p.stderr[-3000:]}"
+    return p
+
+
+def _submissions() -> dict:
+    lesson = nbformat.read(str(ROOT / "lessons" / f"{L4}.ipynb"), as_version=4)
+    edited = submission(4, {"l4_sigmoid": WRONG_SIGMOID})
+    for cell in edited.cells:   # claim the points in the check cell itself
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "l4_sigmoid_check":
+            cell.source = "2.0"
+    return {
+        "alice": solved(4),                                                     # reference
+        "bob": lesson,                                                          # stubs
+        "carol": submission(4, {"l4_softmax": WRONG_AXIS}),                     # partly wrong
+        "dave": edited,                                                         # edits a check cell
+        "erin": submission(4, {"l4_sigmoid": "np.allclose = lambda *a, **k: True\n" + WRONG_SIGMOID}),
+        "frank": submission(4, {"l4_sigmoid": NAIVE_WARNING}),                  # warns on stderr
+    }
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course with every lesson generated and lesson 4 submitted by six students,
+    autograded, with feedback and exported grades."""
+    import shutil
+    lessons = tmp_path_factory.mktemp("lessons")   # a snapshot: lessons may change meanwhile
+    for path in LESSONS:
+        shutil.copy(path, lessons / path.name)
+    course = build_course(tmp_path_factory.mktemp("course"), lessons_dir=lessons)
+    assert not [p for p in (course / "source").rglob("*") if p.is_file() and p.suffix != ".ipynb"], \
+        "only notebooks may be in source/ (nbgrader releases every other file)"
+    for path in LESSONS:
+        _nbgrader(course, "generate_assignment", path.stem, "--force")
+    subs = _submissions()
+    expected = {}
+    for student, nb in subs.items():
+        folder = course / "submitted" / student / L4
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / f"{L4}.ipynb"))
+        p = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder / f"{L4}.ipynb"),
+                            "--json", "--no-execute"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert p.returncode == 0, p.stderr
+        expected[student] = json.loads(p.stdout)
+    _nbgrader(course, "db", "student", "add", "alice", "--last-name", "A", "--first-name", "Alice")
+    _nbgrader(course, "autograde", L4, "--create")
+    _nbgrader(course, "generate_feedback", L4)
+    _nbgrader(course, "export")
+    return course, expected, lessons
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_generate_assignment_gives_back_the_lesson(course, path):
+    course_dir, _, lessons = course
+    released = json.loads((course_dir / "release" / path.stem / path.name).read_text())
+    lesson = json.loads((lessons / path.name).read_text())
+    assert compare_to_lesson(released, lesson) == []
+
+
+def test_autograde_gives_the_points_of_the_grade_command(course):
+    from nbgrader.api import Gradebook
+    course_dir, expected, _ = course
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        for student, report in expected.items():
+            nb = gb.find_submission_notebook(L4, L4, student)
+            got = {g.name[: -len("_check")]: g.score for g in nb.grades}
+            want = {e["id"]: e["points"] for e in report["exercises"]}
+            assert got == pytest.approx(want), student
+    totals = {s: r["total"] for s, r in expected.items()}
+    assert totals["alice"] == 12 and totals["frank"] == 12          # a warning does not cost points
+    assert totals["bob"] == 0
+    by_id = {s: {e["id"]: e["points"] for e in r["exercises"]} for s, r in expected.items()}
+    assert 0 < by_id["carol"]["l4_softmax"] < 2 and totals["carol"] < 12
+    assert by_id["dave"]["l4_sigmoid"] == 0 and by_id["erin"]["l4_sigmoid"] == 0
+
+
+def test_edited_check_cells_are_restored(course):
+    course_dir, _, _ = course
+    nb = nbformat.read(str(course_dir / "autograded" / "dave" / L4 / f"{L4}.ipynb"), as_version=4)
+    cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "l4_sigmoid_check"][0]
+    assert cell.source.startswith('check("l4_sigmoid", sigmoid)')
+    assert "FAILED" in "".join(o.get("text", "") for o in cell.outputs)
+
+
+def test_feedback_does_not_reveal_hidden_tests(course):
+    course_dir, _, _ = course
+    for student in ("alice", "carol"):
+        import html as html_lib
+        import re
+        raw = (course_dir / "feedback" / student / L4 / f"{L4}.html").read_text()
+        html = html_lib.unescape(re.sub(r"<[^>]+>", "", raw))   # text without the highlighting
+        assert 'check("l4_sigmoid", sigmoid)' in html          # the visible check line is there
+        assert "[l4_sigmoid] PASSED" in html                    # and the trusted result
+        for secret in ("HIDDEN TESTS", "hidden=True", "ref.sigmoid", "ref_losses"):
+            assert secret not in html, f"{student}'s feedback shows {secret!r}"
+
+
+def test_export_writes_the_grades(course):
+    course_dir, expected, _ = course
+    with open(course_dir / "grades.csv", newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == L4}
+    for student, report in expected.items():
+        assert float(rows[student]["raw_score"]) == pytest.approx(report["total"]), student
+        assert float(rows[student]["max_score"]) == report["max_total"]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_reference_full_marks_and_shipped_lesson_zero(path):
+    number = int(path.name[:2])
+    full = grade_nb(solved(number), path.name)
+    assert full.total == full.max_total > 0, full.table()
+    shipped = grade_nb(nbformat.read(str(path), as_version=4), path.name)
+    assert shipped.total == 0, shipped.table()
