@@ -2,7 +2,9 @@
 
 Each module defines ``BUGGY`` and ``CORRECT``: lists of ``(exercise_id, label, source)``
 where ``source`` replaces the exercise's whole solution cell in a notebook whose other
-exercises hold the reference solution (see :func:`submission`)."""
+exercises hold the reference solution (see :func:`submission`). ``source`` may instead be
+``mutate((old, new), ...)``: the reference cell with those exact replacements (each ``old``
+must occur, so a case cannot silently stop testing anything when the reference changes)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,6 +27,20 @@ def solved(number: int):
     return nbformat.from_dict(instructor_notebook(nb, markers=False, hidden=False))
 
 
+class mutate(tuple):
+    """Replacements applied to the reference solution cell."""
+
+    def __new__(cls, *pairs):
+        return super().__new__(cls, pairs)
+
+    def apply(self, source: str) -> str:
+        for old, new in self:
+            if old not in source:
+                raise ValueError(f"mutation target not in the reference cell: {old!r}")
+            source = source.replace(old, new)
+        return source
+
+
 def submission(number: int, replacements: dict):
     """The solved lesson with some solution cells' sources replaced ({grade_id: source})."""
     nb = solved(number)
@@ -32,7 +48,8 @@ def submission(number: int, replacements: dict):
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("solution") and gid in replacements:
-            cell.source = replacements[gid]
+            new = replacements[gid]
+            cell.source = new.apply(cell.source) if isinstance(new, mutate) else new
             seen.add(gid)
     missing = set(replacements) - seen
     if missing:
