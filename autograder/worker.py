@@ -80,7 +80,27 @@ def _encode_array(arr) -> dict:
 
 def _decode_array(payload: str):
     np = _np()
-    arr = np.load(io.BytesIO(base64.b64decode(payload, validate=True)), allow_pickle=False)
+    raw = base64.b64decode(payload, validate=True)
+    # Check the header before np.load: it allocates the declared shape up front, so a forged
+    # header could make the trusted side allocate far more memory than the message holds.
+    f = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(f)
+        fmt = np.lib.format
+        read = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
+        if read is None:
+            raise ValueError(f"unsupported .npy version {version}")
+        shape, _, dtype = read(f)
+    except (ValueError, SyntaxError, TypeError) as exc:
+        raise ProtocolError(f"bad array header: {exc}") from None
+    if dtype.kind not in ALLOWED_KINDS:
+        raise ProtocolError(f"array of dtype {dtype} refused")
+    count = 1
+    for n in shape:
+        count *= int(n)
+    if count * dtype.itemsize > len(raw):
+        raise ProtocolError("array header announces more data than the message holds")
+    arr = np.load(io.BytesIO(raw), allow_pickle=False)
     if arr.dtype.kind not in ALLOWED_KINDS:
         raise ProtocolError(f"array of dtype {arr.dtype} refused")
     return arr

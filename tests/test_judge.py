@@ -212,3 +212,17 @@ def test_grade_command_refuses_bad_files(tmp_path, content, why):
     p = _cli("grade", str(path), "--no-execute")
     assert p.returncode == 2
     assert why in p.stderr and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_forged_arrays_from_the_worker_are_refused():
+    """np.load allocates the shape its header announces: the judge checks the header first."""
+    import base64
+    import io
+
+    from autograder.worker import ProtocolError, decode
+    for header in ({"descr": "<f8", "fortran_order": False, "shape": (10**12,)},
+                   {"descr": "|O", "fortran_order": False, "shape": (1,)}):
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, header)
+        with pytest.raises(ProtocolError):
+            decode({"$nd": base64.b64encode(buf.getvalue()).decode("ascii")})
