@@ -38,6 +38,16 @@ def scores(course: Path) -> dict:
         return {s.student.id: round(float(s.score), 2) for s in gb.assignment_submissions(A)}
 
 
+def cpu() -> float:
+    """CPU seconds (user + system) of this process and of every finished descendant."""
+    import resource
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40)
@@ -57,16 +67,20 @@ def main() -> int:
         for i in range(args.n):
             S.write(course, f"s{i:03d}", S.build(kinds[i % 3], release, source, {}))
 
-        t0 = time.perf_counter()
+        load0 = os.getloadavg()[0]
+        c0, t0 = cpu(), time.perf_counter()
         subprocess.run(["nbgrader", "autograde", A, "--force"], check=True, env=env, cwd=course,
                        capture_output=True)
         serial = time.perf_counter() - t0
+        serial_cpu = cpu() - c0
         serial_scores = scores(course)
 
         from autograder.classroom import grade_class
-        t0 = time.perf_counter()
+        c0, t0 = cpu(), time.perf_counter()
         summary = grade_class(course, A, workers=args.workers, force=True, progress_bar=False)
         parallel = time.perf_counter() - t0
+        parallel_cpu = cpu() - c0
+        load1 = os.getloadavg()[0]
         class_scores = scores(course)
     finally:
         if not args.keep:
@@ -76,9 +90,13 @@ def main() -> int:
     bad = [o for o in summary.outcomes if o.status != "graded"]
     ratio = parallel / serial
     print(f"{args.n} submissions of {A}, {os.cpu_count()} cores, grade-class with {args.workers} workers")
-    print(f"{'run':<36}{'seconds':>10}{'per notebook':>14}")
-    print(f"{'nbgrader autograde (serial)':<36}{serial:>10.1f}{serial / args.n:>14.2f}")
-    print(f"{'grade-class (parallel, sandboxed)':<36}{parallel:>10.1f}{parallel / args.n:>14.2f}")
+    print(f"{'run':<36}{'seconds':>10}{'per notebook':>14}{'CPU s':>9}{'CPU s/nb':>10}")
+    print(f"{'nbgrader autograde (serial)':<36}{serial:>10.1f}{serial / args.n:>14.2f}"
+          f"{serial_cpu:>9.1f}{serial_cpu / args.n:>10.2f}")
+    print(f"{'grade-class (parallel, sandboxed)':<36}{parallel:>10.1f}{parallel / args.n:>14.2f}"
+          f"{parallel_cpu:>9.1f}{parallel_cpu / args.n:>10.2f}")
+    print(f"machine load average (1 min) before / after: {load0:.1f} / {load1:.1f} "
+          f"(other processes share the {os.cpu_count()} cores: the ratio is only meaningful on an idle machine)")
     print(f"ratio grade-class / serial: {ratio:.3f}  (goal <= {1 / 1.8:.3f}: {'met' if ratio <= 1 / 1.8 else 'NOT met'})")
     peak = summary.peak_worker_mb
     print(f"peak memory per grading process: {peak['grader']:.0f} MiB; largest child (kernel or judge "
