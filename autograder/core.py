@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import math
 import traceback
 from typing import Any, Callable
 

@@ -16,8 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from . import core
-from .judge import Limits, exercises_of_lesson, judge_exercise, lesson_of
+from .judge import Limits, exercises_of_lesson, judge_notebook, lesson_of
 
 
 class GradingError(Exception):
@@ -122,7 +121,7 @@ def grade_nb(nb, name: str = "notebook", limits: Limits | None = None,
     exercises = exercises_of_lesson(lesson, hidden=hidden)
     if not exercises:
         raise GradingError(f"{name}: lesson {lesson} has no exercises in the autograder")
-    results = [judge_exercise(nb, ex.id, limits, hidden=hidden) for ex in exercises]
+    results = judge_notebook(nb, [ex.id for ex in exercises], limits, hidden=hidden)
     return GradeReport(notebook=name, lesson=lesson, results=results,
                        seconds=round(time.monotonic() - t0, 2))
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from . import core
-from .worker import ProtocolError, decode, encode, read_exact
+from .worker import ProtocolError, decode, encode
 
 WORKER = Path(__file__).with_name("worker.py")
 FORBIDDEN_MODULES = ("anime_genre", "autograder.hidden")
@@ -62,6 +62,10 @@ class WorkerGone(core.Aborted):
 
 
 
+class ExerciseDied(core.Aborted):
+    """The process serving one exercise died (e.g. ``os._exit``); the worker goes on."""
+
+
 class RemoteError(Exception):
     """The student's code raised an exception in the worker."""
 
@@ -79,9 +83,7 @@ class RemoteNotImplementedError(RemoteError, NotImplementedError):
 
 def _third_party_paths() -> list[str]:
     """Folders with numpy, scipy, pandas, bs4 and matplotlib — without processing .pth files."""
-    paths = []
-    for key in ("stdlib", "platstdlib"):
-        pass  # the interpreter adds its standard library itself
+    paths = []   # (the interpreter adds its standard library itself)
     for key in ("purelib", "platlib"):
         p = sysconfig.get_paths()[key]
         if p not in paths:
@@ -126,6 +128,7 @@ class Worker:
     def __init__(self, cells: list[dict], limits: Limits, label: str = "exercise"):
         self.limits = limits
         self.label = label
+        self.closed = False
         self.tmp = tempfile.TemporaryDirectory(prefix="autograder-worker-")
         env = {
             "PATH": "/usr/bin:/bin", "HOME": self.tmp.name, "LANG": "C.UTF-8",
@@ -134,11 +137,28 @@ class Worker:
         }
         self.proc = start_process([sys.executable, "-I", "-S", "-B", str(WORKER)],
                                   cwd=self.tmp.name, env=env, limits=limits)
-        self.deadline = time.monotonic() + limits.exercise_timeout
+        self.deadline = time.monotonic() + limits.startup_timeout
         self._send({"paths": _third_party_paths(), "cells": cells,
                     "cell_timeout": limits.cell_timeout})
-        self.ready = self._receive(min(limits.startup_timeout, limits.exercise_timeout),
-                                   "while running your solution cells")
+        self.ready = None
+        self.next_ready()
+
+    def next_ready(self) -> dict:
+        """Wait until the worker has run the cells of the next exercise and serves it.
+        Returns the ready message (or a ``child_died`` one); starts the exercise's clock."""
+        self.deadline = time.monotonic() + self.limits.startup_timeout
+        self.exercise_dead = False
+        self.ready = self._receive(self.limits.startup_timeout, "while running your solution cells")
+        if isinstance(self.ready, dict) and "child_died" in self.ready:
+            self.exercise_dead = True
+        self.deadline = time.monotonic() + self.limits.exercise_timeout
+        if not isinstance(self.ready, dict):
+            self._gone("error", "the worker sent a malformed message")
+        return self.ready
+
+    def finish_exercise(self) -> None:
+        """Tell the exercise's process to exit (the worker then runs the next cells)."""
+        self._send({"op": "done"})
 
     # -- low level
     def _send(self, msg) -> None:
@@ -148,7 +168,7 @@ class Worker:
         try:
             self.proc.stdin.write(struct.pack(">Q", len(data)) + data)
             self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
+        except (BrokenPipeError, OSError, ValueError):
             self._gone("error", "the worker process stopped unexpectedly" + self._death())
 
     def _receive(self, timeout: float, doing: str):
@@ -215,12 +235,18 @@ class Worker:
             return ""
 
     def request(self, msg: dict, doing: str) -> dict:
-        if self.proc.poll() is not None and self.proc.returncode is not None:
+        if self.proc.poll() is not None:
             self._gone("error", f"the worker process is gone in {self.label}" + self._death())
         self._send(msg)
         reply = self._receive(self.limits.call_timeout, doing)
         if not isinstance(reply, dict):
             self._gone("error", "the worker sent a malformed reply")
+        if "child_died" in reply:
+            code = reply.get("child_died")
+            why = f"signal {signal.Signals(-code).name}" if isinstance(code, int) and code < 0 and \
+                -code in signal.valid_signals() else f"exit code {code}"
+            self.exercise_dead = True
+            raise ExerciseDied("error", f"your code ended the grading process ({why}) in {self.label} ({doing})")
         if "error" in reply:
             info = reply["error"] if isinstance(reply["error"], dict) else {"message": str(reply["error"])}
             if info.get("not_implemented"):
@@ -240,7 +266,12 @@ class Worker:
             return None, None
         return self.value(reply), reply.get("describe", {})
 
+    @property
+    def alive(self) -> bool:
+        return not self.closed and self.proc.poll() is None
+
     def close(self) -> None:
+        self.closed = True
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -511,27 +542,15 @@ def _zero(ex: core.Exercise, status: str, message: str) -> core.Result:
                        [core.SubCheck("exercise could be graded", False, message)])
 
 
-def judge_exercise(nb, exercise_id: str, limits: Limits | None = None, hidden: bool = True) -> core.Result:
-    """Grade one exercise of a notebook (a dict as read by nbformat/json)."""
-    limits = limits or Limits()
-    ex = core.get_exercise(exercise_id, hidden=hidden)
-    idx = find_solution_cell(nb, exercise_id)
-    if idx is None:
-        return _zero(ex, "error", f"no solution cell with grade_id {exercise_id!r} in the notebook "
-                                  "(was the cell deleted or its metadata changed?)")
-    cells = worker_cells(nb, idx)
-    for cell in cells:
-        if cell["index"] == "preamble":
-            continue
-        why = forbidden_use(cell["source"])
-        if why:
-            return _zero(ex, "error", f"cell {cell['index']} {why}: exercises must be your own "
-                                      "implementation, not the reference package's (0 points)")
+def _grade_served(worker: Worker, ex: core.Exercise, idx: int, hidden: bool) -> core.Result:
+    """Grade one exercise whose process is ready in ``worker``. Raises WorkerGone when the
+    whole worker is lost (timeout, broken channel)."""
     name = object_name(ex)
-    worker = None
+    ready = worker.ready or {}
+    if "child_died" in ready:
+        return _zero(ex, "error", f"your code ended the grading process (exit code {ready['child_died']})")
+    own = [c for c in ready.get("cells", []) if c.get("index") == idx]
     try:
-        worker = Worker(cells, limits, label=exercise_id)
-        own = [c for c in worker.ready.get("cells", []) if c.get("index") == idx]
         obj, where = worker.get_global(name)
         if obj is None:
             detail = ""
@@ -540,22 +559,83 @@ def judge_exercise(nb, exercise_id: str, limits: Limits | None = None, hidden: b
                 detail = f" Your cell raised {err.get('type')}: {err.get('message')}" \
                          + (f" ({err.get('where')})" if err.get("where") else "")
             return _zero(ex, "error", f"`{name}` is not defined after running your solution cells.{detail}")
-        if isinstance(obj, RemoteObject) is False and not callable(obj):
+        if not isinstance(obj, RemoteObject) and not callable(obj):
             return _zero(ex, "error", f"`{name}` should be a function or class, got a value of type {type(obj).__name__}")
         blob = " ".join(where.get("files", []) + where.get("modules", []))
         if FORBIDDEN_RE.search(blob):
             return _zero(ex, "error", f"`{name}` comes from the reference package ({blob[:120]}): "
                                       "exercises must be your own implementation (0 points)")
         # (what the student's code printed is deliberately not shown: it could echo hidden inputs)
-        return core.run_exercise(exercise_id, obj, hidden=hidden)
-    except WorkerGone as exc:
+        return core.run_exercise(ex.id, obj, hidden=hidden)
+    except ExerciseDied as exc:
         return _zero(ex, exc.status, str(exc))
     except RemoteError as exc:      # e.g. the student's cells broke the worker's own machinery
         return _zero(ex, "error", f"your code raised {exc.remote_type} while the grader looked up "
                                   f"`{name}`: {exc}")
-    finally:
-        if worker is not None:
-            worker.close()
+
+
+def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
+                   hidden: bool = True) -> list[core.Result]:
+    """Grade several exercises of a notebook; results in the order of ``exercise_ids``.
+
+    One worker runs the solution cells in notebook order and forks a fresh process for each
+    exercise at that exercise's cell, so the imports are paid once and each exercise sees
+    the notebook as it was at its own cell. A timeout or a lost worker costs that exercise
+    only: a new worker takes over the remaining ones."""
+    limits = limits or Limits()
+    results: dict[str, core.Result] = {}
+    pending: list[tuple[int, core.Exercise]] = []
+    for ex_id in exercise_ids:
+        ex = core.get_exercise(ex_id, hidden=hidden)
+        idx = find_solution_cell(nb, ex_id)
+        if idx is None:
+            results[ex_id] = _zero(ex, "error", f"no solution cell with grade_id {ex_id!r} in the notebook "
+                                                "(was the cell deleted or its metadata changed?)")
+            continue
+        bad = None
+        for cell in worker_cells(nb, idx):
+            why = forbidden_use(cell["source"]) if cell["index"] != "preamble" else None
+            if why:
+                bad = f"cell {cell['index']} {why}: exercises must be your own implementation, " \
+                      "not the reference package's (0 points)"
+                break
+        if bad:
+            results[ex_id] = _zero(ex, "error", bad)
+        else:
+            pending.append((idx, ex))
+    pending.sort(key=lambda p: p[0])
+    while pending:
+        cells = worker_cells(nb, pending[-1][0])
+        stops = {idx: ex.id for idx, ex in pending}
+        for cell in cells:
+            if cell["index"] in stops:
+                cell["stop"] = stops[cell["index"]]
+        worker = None
+        try:
+            worker = Worker(cells, limits, label=pending[0][1].id)
+            while pending:
+                idx, ex = pending[0]
+                worker.label = ex.id
+                results[ex.id] = _grade_served(worker, ex, idx, hidden)
+                pending.pop(0)
+                if not worker.alive:      # lost during the checks (timeout, crash): start afresh
+                    break
+                if pending:
+                    if not worker.exercise_dead:
+                        worker.finish_exercise()
+                    worker.next_ready()
+        except WorkerGone as exc:
+            idx, ex = pending.pop(0)      # the exercise being graded (or started) when it happened
+            results[ex.id] = _zero(ex, exc.status, str(exc))
+        finally:
+            if worker is not None:
+                worker.close()
+    return [results[i] for i in exercise_ids]
+
+
+def judge_exercise(nb, exercise_id: str, limits: Limits | None = None, hidden: bool = True) -> core.Result:
+    """Grade one exercise of a notebook (a dict as read by nbformat/json)."""
+    return judge_notebook(nb, [exercise_id], limits, hidden=hidden)[0]
 
 
 def lesson_of(nb, filename: str | None = None) -> int | None:
@@ -576,6 +656,3 @@ def exercises_of_lesson(lesson: int, hidden: bool = True) -> list[core.Exercise]
     return [ex for ex in core.REGISTRY.values() if ex.lesson == lesson]
 
 
-def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
-                   hidden: bool = True) -> list[core.Result]:
-    return [judge_exercise(nb, i, limits, hidden=hidden) for i in exercise_ids]

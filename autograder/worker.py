@@ -290,11 +290,15 @@ def _describe(obj) -> dict:
 
 
 def serve(config: dict, proto_in: int, proto_out: int) -> None:
+    """Execute the cells in order. A cell marked ``stop`` (the last cell an exercise needs)
+    is followed by a fork: the child announces ``ready`` and answers requests for that
+    exercise until told ``done``, while the parent waits, then goes on with the next cells.
+    So each exercise sees the notebook as it was at its own cell, in a process of its own,
+    and the imports are paid once. Without stops, the process itself serves at the end."""
     import signal
     import time
 
     ns = {"__name__": "__main__", "__builtins__": __builtins__}
-    handles = Handles()
     cell_time = float(config.get("cell_timeout", 10))
 
     def alarm(signum, frame):
@@ -319,12 +323,32 @@ def serve(config: dict, proto_in: int, proto_out: int) -> None:
             entry.update(ok=False, error=_error(exc))
         entry["seconds"] = round(time.monotonic() - t0, 3)
         report.append(entry)
-    write_message(proto_out, {"ready": True, "cells": report})
+        if cell.get("stop"):
+            sys.stdout.flush()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    write_message(proto_out, {"ready": True, "stop": cell["stop"], "cells": report})
+                    _serve_requests(ns, proto_in, proto_out)
+                finally:
+                    os._exit(0)
+            _, status = os.waitpid(pid, 0)
+            if status != 0:   # the exercise's process died: say so, then carry on
+                code = os.waitstatus_to_exitcode(status)
+                write_message(proto_out, {"child_died": code, "stop": cell["stop"]})
+    if not any(c.get("stop") for c in config["cells"]):
+        write_message(proto_out, {"ready": True, "cells": report})
+        _serve_requests(ns, proto_in, proto_out)
 
+
+def _serve_requests(ns: dict, proto_in: int, proto_out: int) -> None:
+    handles = Handles()
     while True:
         try:
             req = read_message(proto_in)
         except EOFError:
+            return
+        if req.get("op") == "done":
             return
         try:
             reply = _handle(req, ns, handles)

@@ -226,3 +226,23 @@ def test_forged_arrays_from_the_worker_are_refused():
         np.lib.format.write_array_header_1_0(buf, header)
         with pytest.raises(ProtocolError):
             decode({"$nd": base64.b64encode(buf.getvalue()).decode("ascii")})
+
+
+def test_each_exercise_has_its_own_process_and_sees_the_notebook_at_its_cell():
+    from autograder.grade import grade_nb
+    nb = submission(4, {
+        # exits the grading process when called: costs only l4_sigmoid
+        "l4_sigmoid": "import os\ndef sigmoid(x):\n    os._exit(7)\n",
+        # a later cell that breaks the earlier exercise's name: l4_sigmoid is graded before it
+        "l4_log_sigmoid": "def log_sigmoid(x):\n    return -np.logaddexp(0, -np.asarray(x, dtype=float))\n"
+                          "def sigmoid(x):\n    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))\n",
+    })
+    report = grade_nb(nb, "04_x.ipynb")
+    by_id = {r.id: r for r in report.results}
+    assert by_id["l4_sigmoid"].status == "error" and "exit code 7" in by_id["l4_sigmoid"].message
+    assert all(r.status == "passed" for r in report.results if r.id != "l4_sigmoid"), report.table()
+
+    nb = submission(4, {"l4_log_sigmoid": "sigmoid = None\n"
+                                          "def log_sigmoid(x):\n    return -np.logaddexp(0, -np.asarray(x, dtype=float))\n"})
+    by_id = {r.id: r for r in grade_nb(nb, "04_x.ipynb").results}
+    assert by_id["l4_sigmoid"].status == "passed" and by_id["l4_log_sigmoid"].status == "passed"
