@@ -170,6 +170,9 @@ def configure(cfg, limits: dict, hide: list, run_dir: str) -> None:
     cfg.ClassExecute.output_bytes = int(limits["output_kb"]) * 1024
     cfg.ClassExecute.memory_mb = int(limits["memory_mb"])
     cfg.ClassExecute.kernel_manager_class = sandbox.SandboxKernelManager
+    # the kernel's own clean-up (atexit hooks) is untrusted code: do not wait for it, the
+    # sandbox kills the whole tree anyway
+    cfg.ClassExecute.shutdown_kernel = "immediate"
     sb = sandbox_limits(limits, hide)
     cfg.SandboxKernelManager.limits = {**sb.__dict__, "hide": list(sb.hide)}
     cfg.SandboxKernelManager.base_dir = run_dir
