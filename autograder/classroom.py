@@ -272,9 +272,15 @@ def _peak_rss_mb() -> dict:
 
 
 class _Slot:
+    """One grading process. Its sandboxes' cgroups carry its own prefix, so that when it has
+    to be killed only its sandboxes are swept, never another worker's."""
+    count = 0
+
     def __init__(self, ctx, args):
+        _Slot.count += 1
+        self.prefix = f"{args[-1]}w{_Slot.count}-"
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child,) + args, daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child,) + args[:-1] + (self.prefix,), daemon=True)
         self.proc.start()
         child.close()
         self.student = None
@@ -323,7 +329,9 @@ def _run_pool(course_dir: Path, assignment: str, students: list, limits: dict, r
                 why = (f"grading process exceeded the hard limit of {hard:g} s" if late and not died
                        else f"grading process died (exit code {code})")
                 out = Outcome(slot.student, "crashed", why)
-                _sweep(prefix)
+                if slot.proc.is_alive():
+                    slot.proc.kill()
+                _sweep(slot.prefix)
                 if slot.proc.is_alive():
                     slot.proc.kill()
                 slot.proc.join(5)
@@ -416,13 +424,10 @@ def grade_class(course_dir, assignment: str, workers: int | None = None, force: 
     todo, skipped = [], []
     for s in students:
         prev = record.get(s)
-        folder = course_dir / "submitted" / s / assignment
-        if not force and prev and prev.get("fingerprint") == _fingerprint(folder) \
-                and (course_dir / "autograded" / s / assignment).is_dir() or \
-                (not force and prev and prev.get("status") == "invalid" and prev.get("fingerprint") == _fingerprint(folder)):
-            skipped.append(s)
-        else:
-            todo.append(s)
+        unchanged = bool(prev) and prev.get("fingerprint") == _fingerprint(course_dir / "submitted" / s / assignment)
+        # graded before: the same files, and nbgrader's output still there (an invalid file has none)
+        done = unchanged and (prev.get("status") == "invalid" or (course_dir / "autograded" / s / assignment).is_dir())
+        (skipped if done and not force else todo).append(s)
     n = workers or limits.pop("workers", 0) or os.cpu_count() or 1
     limits.pop("workers", None)
     run_dir = tempfile.mkdtemp(prefix="autograder-run-", dir=limits.pop("sandbox_dir") or None)
