@@ -246,3 +246,21 @@ def test_each_exercise_has_its_own_process_and_sees_the_notebook_at_its_cell():
                                           "def log_sigmoid(x):\n    return -np.logaddexp(0, -np.asarray(x, dtype=float))\n"})
     by_id = {r.id: r for r in grade_nb(nb, "04_x.ipynb").results}
     assert by_id["l4_sigmoid"].status == "passed" and by_id["l4_log_sigmoid"].status == "passed"
+
+
+def test_pytest_entry_grades_a_notebook(tmp_path):
+    good = tmp_path / "04_good.ipynb"
+    nbformat.write(solved(4), str(good))
+    bad = tmp_path / "04_bad.ipynb"
+    nbformat.write(submission(4, {"l4_sigmoid": WRONG_SIGMOID}), str(bad))
+
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               "autograder", *extra], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    p = run("--notebook", str(good))
+    assert p.returncode == 0 and "5 passed" in p.stdout, p.stdout[-2000:]
+    p = run("--notebook", str(bad))
+    assert p.returncode == 1 and "FAILED autograder/test_notebook.py::test_exercise[l4_sigmoid]" in p.stdout
+    assert "PASSED" not in p.stdout and "4 passed" not in p.stdout   # the later loss uses sigmoid too
+    p = run()
+    assert p.returncode == 0 and "1 skipped" in p.stdout, p.stdout[-2000:]
