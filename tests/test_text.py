@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer as SkTfidf
 
 from anime_genre import text as T
@@ -72,6 +73,30 @@ def test_edge_cases_equal_sklearn(docs):
         _same(ours, theirs, ours.fit_transform(docs), B)
         new = ["dawn dawn unseen", "", "nothing known"]
         _same(ours, theirs, ours.transform(new), theirs.transform(new))
+
+
+UNICODE = [
+    "Café Œuvre—the naïve İstanbul ΣΑΣ ΟΔΟΣ’s",          # non-ASCII word and non-word characters
+    "“Quoted” words…and x² ½ _under_score a—b ab—cd—ef",  # one raw run holding several tokens
+    "ab\udcff cd \udcffef",                               # lone surrogates (non-word)
+    "ÿÿ ﬁne ǅemal ZZ zz \xff",                              # ligature, title case, separator look-alikes
+    "tab\tsep\x0bvt\x1cfs\u2028ls\u00a0nb 12 3 __",         # every kind of whitespace, digits
+]
+
+
+@pytest.mark.parametrize("params", [{}, {"lowercase": False}, {"stop_words": "english"},
+                                    {"vocabulary": ["a", "ab", "cd", "café", "the", "ﬁne", "zz"]},
+                                    {"token_pattern": r"(?u)\b\w+\b"}],
+                         ids=["default", "case", "stop", "vocab", "pattern"])
+def test_unicode_tokens_equal_sklearn(params):
+    """The byte-level scan (ASCII split, non-ASCII runs re-tokenised) finds sklearn's tokens."""
+    ours, theirs = TfidfVectorizer(**params), SkTfidf(**params)
+    _same(ours, theirs, ours.fit_transform(UNICODE), theirs.fit_transform(UNICODE))
+    new = ["naïve—café ΣΑΣ", "ab—zz—unseen", "", "\udcff"]
+    _same(ours, theirs, ours.transform(new), theirs.transform(new))
+    counts = ours.count_transform(UNICODE + new)
+    assert counts.has_sorted_indices and counts.indices.dtype == np.int32
+    assert abs(counts - CountVectorizer(**params).fit(UNICODE).transform(UNICODE + new)).max() == 0
 
 
 def test_fixed_vocabulary_and_stop_words():
