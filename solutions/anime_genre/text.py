@@ -204,7 +204,8 @@ def _batches(raw_documents, max_chars: int = _CHUNK_CHARS):
 class _Scan:
     """Documents tokenised chunk by chunk into integer ids of distinct raw tokens.
 
-    ``raw``: the distinct raw tokens, id -> token (bytes on the fast path, str otherwise);
+    ``raw``: the distinct raw tokens, id -> token (bytes on the fast path, str otherwise;
+    the bytes are dropped once decoded);
     ``chunks``: per chunk of documents, ``(ids, lengths)`` with ``ids`` (n_tokens,) int32 raw
     token ids in text order and ``lengths`` (n_docs_in_chunk,) raw tokens per document;
     ``n_docs``. Only one chunk's tokens exist as Python objects at a time.
@@ -260,6 +261,7 @@ class _Scan:
         ascii_[0] = False
         plain = ascii_ & (np.fromiter(map(len, self.raw), dtype=np.int64, count=n) > 1)
         special = {r: _FAST_FINDALL(strings[r]) for r in np.flatnonzero(~ascii_)[1:].tolist()}
+        self.raw = None  # the bytes are no longer needed: ``strings`` replaces them
         self._classified = strings, plain, special
         return self._classified
 
