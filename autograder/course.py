@@ -79,6 +79,9 @@ def reference_body(func) -> list[str]:
     src = textwrap.dedent(inspect.getsource(func))
     lines = src.split("\n")
     node = ast.parse(src).body[0]
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        raise ValueError(f"the source of {func.__qualname__} cannot be read "
+                         "(was its file edited after it was imported?)")
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
             and isinstance(body[0].value.value, str):
