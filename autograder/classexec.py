@@ -30,6 +30,7 @@ from nbgrader.preprocessors import Execute
 from . import sandbox
 
 EVENTS: list[dict] = []
+PEAK = {"kernel_kb": 0}          # largest kernel resident set seen in this process (VmHWM)
 TIMEOUT_ENAME = "CellTimeoutError"
 
 
@@ -74,6 +75,7 @@ class ClassExecute(Execute):
             cell.outputs = list(cell.get("outputs", [])) + [_error("KernelDied", self._dead)]
             return cell, resources
         spent = time.monotonic() - t0
+        self._sample_memory()
         for out in cell.get("outputs", []):
             if out.get("output_type") != "error":
                 continue
@@ -110,6 +112,16 @@ class ClassExecute(Execute):
             return None
         self._sizes[cell_index] = used + size
         return super().output(outs, msg, display_id, cell_index)
+
+    def _sample_memory(self) -> None:
+        pid = getattr(getattr(self.km, "sandbox", None), "pid", None)
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        PEAK["kernel_kb"] = max(PEAK["kernel_kb"], int(line.split()[1]))
+        except (OSError, ValueError, TypeError):
+            pass
 
     def _fork_hits(self) -> int:
         sb = getattr(self.km, "sandbox", None)

@@ -263,12 +263,13 @@ def _worker_main(conn, course_dir: str, assignment: str, limits: dict, run_dir: 
 
 
 def _peak_rss_mb() -> dict:
-    """Peak resident memory of this grading process and of its largest child (kernel or
-    judge worker) so far, MiB."""
+    """Peak resident memory (MiB) of this grading process and of the largest student kernel
+    it ran (sampled after each cell; ``RUSAGE_CHILDREN`` would report the forked parent's)."""
     import resource
+
+    from . import classexec
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"grader": round(own / 1024, 1), "child": round(child / 1024, 1)}
+    return {"grader": round(own / 1024, 1), "child": round(classexec.PEAK["kernel_kb"] / 1024, 1)}
 
 
 class _Slot:

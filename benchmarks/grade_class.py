@@ -11,8 +11,8 @@ N submissions of lesson 4 (a third fully solved, a third partly, a third blank),
    sandboxed),
 
 checks that both give every student the same score, and prints both times, their ratio
-(goal <= 1/1.8 = 0.556 on 2 cores) and the peak memory of each grading process and of its
-largest child (kernel or judge worker).
+(goal <= 1/1.8 = 0.556 on 2 cores) and the peak memory of each grading process and of the
+largest student kernel it ran.
 """
 from __future__ import annotations
 
@@ -99,8 +99,8 @@ def main() -> int:
           f"(other processes share the {os.cpu_count()} cores: the ratio is only meaningful on an idle machine)")
     print(f"ratio grade-class / serial: {ratio:.3f}  (goal <= {1 / 1.8:.3f}: {'met' if ratio <= 1 / 1.8 else 'NOT met'})")
     peak = summary.peak_worker_mb
-    print(f"peak memory per grading process: {peak['grader']:.0f} MiB; largest child (kernel or judge "
-          f"worker): {peak['child']:.0f} MiB")
+    print(f"peak memory per grading process: {peak['grader']:.0f} MiB; largest student kernel it ran: "
+          f"{peak['child']:.0f} MiB")
     print(f"same scores in both runs: {same}; submissions not graded cleanly: {len(bad)}")
     return 0 if same and not bad else 1
 
