@@ -171,7 +171,7 @@ def tfidf(X, idf_values, sublinear: bool = False, norm: str | None = "l2"):
 _SEPARATOR = b"\xff"
 _ASCII_SPLIT = bytes(i if i >= 0x80 or chr(i).isalnum() or chr(i) == "_" else 0x20
                      for i in range(256))
-_CHUNK_CHARS = 1 << 18  # characters tokenised at a time: bounds the Python token objects
+_CHUNK_CHARS = 1 << 16  # characters tokenised at a time: bounds the Python token objects
 
 
 def _stop_list(stop_words):
