@@ -196,7 +196,6 @@ c = get_config()  # noqa: F821
 
 c.CourseDirectory.course_id = "anime-genre"
 c.CourseDirectory.root = {root!r}
-c.CourseDirectory.db_assignments = {assignments!r}
 
 # Autograde: hidden tests are removed before the student's notebook runs (they never execute
 # in the student's kernel), then TrustedGrades replaces every grade cell's outputs with the
@@ -234,17 +233,13 @@ def build_course(course_dir: str | Path | None = None, lessons_dir: str | Path =
     if not lessons:
         raise FileNotFoundError(f"no lessons (NN_name.ipynb) in {lessons_dir}")
     course.mkdir(parents=True, exist_ok=True)
-    names = []
     for path in lessons:
         nb = nbformat.read(str(path), as_version=4)
         inst = instructor_notebook(nb)
         out = course / "source" / path.stem / path.name
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbformat.from_dict(inst), str(out))
-        names.append(path.stem)
-    assignments = [{"name": n} for n in names]
-    (course / "nbgrader_config.py").write_text(
-        CONFIG.format(root=str(course.resolve()), assignments=assignments), encoding="utf-8")
+    (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course.resolve())), encoding="utf-8")
     return course
 
 
