@@ -25,7 +25,9 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="anime-genre", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="anime-genre",
+        description="Anime genre classification from scratch: the reference solution, stage by stage.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         try:
