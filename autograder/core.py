@@ -81,7 +81,7 @@ def exercise(id: str, points: float, reference: str | None = None, name: str | N
 def hidden(id: str):
     """Declare a hidden check for an exercise already declared with :func:`exercise`."""
     def decorate(func):
-        load_checks()
+        load_checks(lesson=_lesson_of_id(id))
         hooks = REGISTRY[id].hidden
         if all((h.__module__, h.__qualname__) != (func.__module__, func.__qualname__) for h in hooks):
             hooks.append(func)
@@ -89,25 +89,36 @@ def hidden(id: str):
     return decorate
 
 
-def load_checks(hidden: bool = False) -> dict[str, Exercise]:
-    """Import every check module so that the registry is complete."""
+def _lesson_of_id(id: str) -> int | None:
+    head = id.split("_", 1)[0]
+    return int(head[1:]) if head[:1] == "l" and head[1:].isdigit() else None
+
+
+def load_checks(hidden: bool = False, lesson: int | None = None) -> dict[str, Exercise]:
+    """Import the check modules so that the registry is complete: every lesson's, or only
+    ``checks/lesson<N>.py`` (and ``hidden/lesson<N>.py``) when ``lesson`` is given — the
+    hidden checks import the reference package, which is slow to import in full."""
     import pkgutil
 
     from . import checks
-    for info in pkgutil.iter_modules(checks.__path__):
-        importlib.import_module(f"{checks.__name__}.{info.name}")
+    packages = [checks]
     if hidden:
         try:
             from . import hidden as hidden_pkg
+            packages.append(hidden_pkg)
         except ImportError:   # a student's copy has no hidden checks
-            return REGISTRY
-        for info in pkgutil.iter_modules(hidden_pkg.__path__):
-            importlib.import_module(f"{hidden_pkg.__name__}.{info.name}")
+            pass
+    for pkg in packages:
+        names = [info.name for info in pkgutil.iter_modules(pkg.__path__)]
+        if lesson is not None and f"lesson{lesson}" in names:
+            names = [f"lesson{lesson}"]
+        for name in names:
+            importlib.import_module(f"{pkg.__name__}.{name}")
     return REGISTRY
 
 
 def get_exercise(id: str, hidden: bool = False) -> Exercise:
-    load_checks(hidden=hidden)
+    load_checks(hidden=hidden, lesson=_lesson_of_id(id))
     try:
         return REGISTRY[id]
     except KeyError:

@@ -652,7 +652,7 @@ def lesson_of(nb, filename: str | None = None) -> int | None:
 
 
 def exercises_of_lesson(lesson: int, hidden: bool = True) -> list[core.Exercise]:
-    core.load_checks(hidden=hidden)
+    core.load_checks(hidden=hidden, lesson=lesson)
     return [ex for ex in core.REGISTRY.values() if ex.lesson == lesson]
 
 

@@ -21,7 +21,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import core
 from .course import check_cell_exercise
-from .judge import Limits, judge_exercise
+from .judge import Limits, judge_exercise, lesson_of
 
 
 class TrustedGrades(NbGraderPreprocessor):
@@ -34,7 +34,7 @@ class TrustedGrades(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         limits = Limits(call_timeout=self.call_timeout, cell_timeout=self.call_timeout,
                         exercise_timeout=self.exercise_timeout, memory_mb=self.memory_mb)
-        core.load_checks(hidden=True)
+        core.load_checks(hidden=True, lesson=lesson_of(nb))
         for cell in nb.cells:
             meta = (cell.get("metadata") or {}).get("nbgrader") or {}
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
