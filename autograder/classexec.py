@@ -209,24 +209,17 @@ def sandbox_limits(limits: dict, hide) -> sandbox.SandboxLimits:
 def confine_judge(limits: dict, hide, run_dir: str) -> None:
     """Start the judge's worker processes in sandboxes (this process only).
 
-    ``autograder.judge.Worker`` starts ``python worker.py`` with ``subprocess.Popen`` in its own
-    temporary folder; here its module's ``subprocess`` is replaced by one whose ``Popen`` runs
-    that command through :func:`autograder.sandbox.spawn` in that same folder (which the
-    sandbox chowns to its uid). ``Worker.close`` waits for the process, and a sandboxed
-    process's ``wait`` sweeps its cgroup and removes the sandbox."""
+    ``autograder.judge.start_process(cmd, cwd, env, limits)`` is the judge's replaceable way
+    of starting its worker; here it becomes :func:`autograder.sandbox.spawn` in that same
+    folder (which the sandbox chowns to its uid). ``Worker.close`` waits for the process,
+    and a sandboxed process's ``wait`` sweeps its cgroup and removes the sandbox."""
     from . import judge
     sb = sandbox_limits(limits, hide)
+    del limits
 
-    class _Subprocess:
-        PIPE, DEVNULL, STDOUT = subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT
-        TimeoutExpired, CalledProcessError = subprocess.TimeoutExpired, subprocess.CalledProcessError
+    def start_process(cmd, cwd, env, limits):
+        lim = sandbox.SandboxLimits(**{**sb.__dict__, "memory_mb": int(limits.memory_mb)})
+        return sandbox.spawn(cmd, limits=lim, env=env, workdir=cwd, base_dir=run_dir, label="judge-worker",
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
-        @staticmethod
-        def Popen(argv, cwd=None, env=None, preexec_fn=None, **kw):
-            lim = sandbox.SandboxLimits(**{**sb.__dict__})
-            return sandbox.spawn(argv, limits=lim, env=env, workdir=cwd, base_dir=run_dir,
-                                 label="judge-worker", **kw)
-
-        run = staticmethod(subprocess.run)
-
-    judge.subprocess = _Subprocess
+    judge.start_process = start_process
