@@ -547,7 +547,9 @@ class TfidfVectorizer:
             raise ValueError("this TfidfVectorizer is not fitted yet: call fit first")
         scan = self._scan(raw_documents)
         lookup = self.vocabulary_
-        if self.fixed_vocabulary_:
+        # a fitted state restored from arrays (vocabulary_ and idf_ set, e.g. by a saved
+        # model) has no fixed_vocabulary_: as in scikit-learn, it means "given to __init__"
+        if getattr(self, "fixed_vocabulary_", self.vocabulary is not None):
             lookup = self._counted(lookup, _stop_list(self.stop_words))
         pieces = list(scan.pieces(lookup, len(self.vocabulary_)))
         return pieces, scan.n_docs
