@@ -1,7 +1,7 @@
 """``pytest autograder --notebook PATH``: one test per exercise of the notebook's lesson,
 graded exactly like ``python -m autograder grade`` (trusted judge, visible and hidden checks
-where the hidden ones are installed). Without ``--notebook`` the test is skipped, so
-``pytest`` over the whole repository still passes."""
+where the hidden ones are installed). Without ``--notebook`` the grading test is not
+collected, so ``pytest`` over the whole repository neither grades nor reports a skip."""
 from __future__ import annotations
 
 
@@ -13,13 +13,16 @@ def pytest_addoption(parser):
                     help="seconds allowed for one call of the student's code (default 10)")
 
 
+def pytest_ignore_collect(collection_path, config):
+    if collection_path.name == "test_notebook.py" and not config.getoption("notebook"):
+        return True
+    return None
+
+
 def pytest_generate_tests(metafunc):
     if "exercise_id" not in metafunc.fixturenames:
         return
     path = metafunc.config.getoption("notebook")
-    if not path:
-        metafunc.parametrize("exercise_id", [None], ids=["no-notebook"])
-        return
     from autograder.grade import GradingError, read_notebook
     from autograder.judge import exercises_of_lesson, lesson_of
     try:
