@@ -398,10 +398,12 @@ else:  # pragma: no cover
 
 
 def _unreachable_prefixes() -> list:
-    """Interpreter folders an unprivileged uid could not reach (to be exposed in the
-    sandbox's mount namespace)."""
+    """Folders untrusted code needs that an unprivileged uid could not reach (to be exposed
+    in the sandbox's mount namespace): the interpreter, the environment and this package,
+    whose judge worker runs there (its ``hidden/`` folder is overmounted afterwards)."""
     out = []
-    for p in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}:
+    here = os.path.dirname(os.path.realpath(__file__))
+    for p in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), here}:
         if _closed_ancestor(p) is not None:
             out.append(p)
     return sorted(out)

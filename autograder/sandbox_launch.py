@@ -43,18 +43,24 @@ def _launch(spec_path: str, argv: list[str]) -> None:
         MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
         _check(libc.unshare(0x00020000), "unshare(CLONE_NEWNS)")
         _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-        for path in spec["expose"]:
-            # e.g. the interpreter lives in /root/.pyenv and /root is 0700: put an empty
-            # tmpfs on /root (hiding root's home) and bind the interpreter back into it
-            anc = _closed_ancestor(path)
+        # e.g. the interpreter lives in /root/.pyenv and /root is 0700, or the repository is
+        # in a 0700 mktemp folder: put an empty tmpfs on each closed ancestor (hiding the rest
+        # of it) and bind the needed folders back. Plan and open every folder before the first
+        # mount, since a cover hides the folders under it.
+        plan = [(path, _closed_ancestor(path)) for path in spec["expose"]]
+        fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path, anc in plan if anc}
+        covered = set()
+        for path, anc in plan:
             if anc is None:
                 continue
-            fd = os.open(path, os.O_PATH | os.O_DIRECTORY)
-            _check(libc.mount(b"tmpfs", anc.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k,mode=0755"),
-                   f"cover {anc}")
+            if anc not in covered:
+                _check(libc.mount(b"tmpfs", anc.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                                  b"size=64k,mode=0755"), f"cover {anc}")
+                covered.add(anc)
             os.makedirs(path, exist_ok=True)
-            _check(libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None),
-                   f"expose {path}")
+            _check(libc.mount(f"/proc/self/fd/{fds[path]}".encode(), path.encode(), None,
+                              MS_BIND | MS_REC, None), f"expose {path}")
+        for fd in fds.values():
             os.close(fd)
         for path in spec["hide"]:
             p = path.encode()
