@@ -144,14 +144,20 @@ def test_runs_as_shipped(path, monkeypatch):
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
 def test_runs_with_reference_solution(path, monkeypatch):
     _data_env(monkeypatch)
+    _run_reference_and_check(path, "with the reference solution")
+
+
+def _run_reference_and_check(path, label: str):
+    """Run the lesson with the reference bodies in a real kernel; every check must pass."""
     nb = nbformat.from_dict(instructor_notebook(nbformat.read(str(path), as_version=4),
                                                 markers=False, hidden=False))
     seconds = _execute(nb)
-    print(f"{path.name} with the reference solution: {seconds:.1f} s")
+    print(f"{path.name} {label}: {seconds:.1f} s")
     assert _errors(nb) == []
     for cell in _check_cells(nb):
         text = _text(cell)
         assert "PASSED" in text and "FAIL" not in text, text
+    return nb
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
@@ -161,14 +167,7 @@ def test_runs_without_any_data(path, monkeypatch, tmp_path):
     monkeypatch.delenv("ANIME_GENRE_DATA_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    nb = nbformat.from_dict(instructor_notebook(nbformat.read(str(path), as_version=4),
-                                                markers=False, hidden=False))
-    seconds = _execute(nb)
-    print(f"{path.name} without data: {seconds:.1f} s")
-    assert _errors(nb) == []
-    for cell in _check_cells(nb):
-        text = _text(cell)
-        assert "PASSED" in text and "FAIL" not in text, text
+    nb = _run_reference_and_check(path, "without data")
     said = " ".join(_text(c) for c in nb.cells if c.cell_type == "code").lower()
     reads_data = "ANIME_GENRE_DATA_HOME" in "".join(c.source for c in nb.cells)
     assert not reads_data or re.search(r"synthetic|fixture|stand-in|no data home|not found", said), \
