@@ -104,3 +104,36 @@ def test_core_model_file_is_not_a_run_model(trained, tmp_path):
 
 def test_missing_model(tmp_path):
     one_line_error(cli(["predict", "a ninja"], tmp_path), "model file not found")
+
+
+def test_saved_model_round_trip(tmp_path):
+    """Several networks in one file, weight matrices as float16: the loaded model gives the
+    probabilities of the trained one to within float16 rounding, and thresholds, genres and
+    vocabulary come back exactly."""
+    from anime_genre.features import BowVectorizer
+    from anime_genre.model import MultiLabelClassifier
+    from anime_genre.pipeline import MeanModel, Predictor, save_run_model
+
+    texts = ["ninja sword village fight", "school club love letter", "space robot pilot war",
+             "ninja village secret", "love school festival", "robot war space colony"]
+    vec = BowVectorizer(min_df=1, max_df=1.0)
+    X = vec.fit_transform(texts)
+    nets = [MultiLabelClassifier(vec.n_features, 3, hidden_sizes=(5,), sparse_input=True, seed=s)
+            for s in (0, 1)]
+    rng = np.random.default_rng(0)
+    for net in nets:                       # weights far from the initialisation
+        for p in net.params:
+            p[...] = rng.standard_normal(p.shape)
+    model = MeanModel(nets)
+    th = np.array([0.3, 0.5, 0.7])
+    path = tmp_path / "m.npz"
+    save_run_model(path, model, vec, ["Action", "Romance", "Sci-Fi"], th, "synthetic")
+    with np.load(path) as data:
+        assert data["model1_param_0"].dtype == np.float16 and data["model1_param_1"].dtype == np.float32
+    pred = Predictor.load(path)
+    assert len(pred.model.models) == 2 and pred.genres == ["Action", "Romance", "Sci-Fi"]
+    np.testing.assert_array_equal(pred.thresholds, th)
+    np.testing.assert_allclose(pred.model.predict_proba(pred.vec.transform(texts)),
+                               model.predict_proba(X), atol=5e-3)
+    expected = np.mean([n.eval().predict_proba(X) for n in nets], axis=0)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-6)

@@ -33,13 +33,14 @@ class BowVectorizer:
     """
 
     def __init__(self, min_df=2, max_df=0.5, bigrams=True, sublinear_tf=True, idf_bug=False,
-                 vocabulary=None, dtype=np.float32):
+                 vocabulary=None, max_features=None, dtype=np.float32):
         self.min_df, self.max_df, self.bigrams = min_df, max_df, bigrams
+        self.max_features = max_features
         self.sublinear_tf, self.idf_bug = sublinear_tf, idf_bug
         self.vocabulary = None if vocabulary is None else frozenset(vocabulary)
         self.dtype = np.dtype(dtype)
         self.tfidf = TfidfVectorizer(min_df=min_df, max_df=max_df, sublinear_tf=sublinear_tf,
-                                     dtype=self.dtype)
+                                     max_features=max_features, dtype=self.dtype)
 
     def _prep(self, texts):
         if self.vocabulary is not None:
@@ -74,6 +75,7 @@ class BowVectorizer:
     def settings(self) -> dict:
         return {"min_df": self.min_df, "max_df": self.max_df, "bigrams": self.bigrams,
                 "sublinear_tf": self.sublinear_tf, "idf_bug": self.idf_bug,
+                "max_features": self.max_features,
                 "vocabulary_cut": self.vocabulary is not None}
 
     @classmethod
