@@ -106,6 +106,9 @@ def check_type(c, parse_type):
     c.equal(parse_type(page_2021(type_="Movie")), "Movie", "2021 layout (text spread over lines)",
             hint='compare label.get_text().strip() == "Type:"; collapse whitespace in the value')
     c.equal(parse_type(page_2022()), "OVA", "2022 layout")
+    plain = page_old(type_="Music").replace('<a href="/topanime.php?type=tv">Music</a>', "Music")
+    c.equal(parse_type(plain), "Music", "a Type value written as plain text (no link)",
+            hint="read the text of the whole row after the label, not only its <a>")
     _check_raises(c, parse_type, NO_FIELDS, "type", "a page without a Type row")
 
 

@@ -101,6 +101,9 @@ def check_multi_hot(c, multi_hot):
     Y = multi_hot([["Action", "Drama"], [], ["Mecha", "Drama"]], ["Action", "Drama"])
     c.close(Y, [[1.0, 1.0], [0.0, 0.0], [0.0, 1.0]], "3 shows x 2 genres; Mecha ignored",
             hint="Y[i, j] = 1.0 if genre_names[j] is among show i's genres")
+    c.close(multi_hot([["Action", "Drama"], [], ["Mecha", "Drama"]], ["Mecha", "Action"]),
+            [[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]], "columns in the order of genre_names (not sorted)",
+            hint="column j is genre_names[j]: {name: j for j, name in enumerate(genre_names)}")
     c.true(isinstance(Y, np.ndarray) and Y.dtype == np.float64, "a float64 numpy array",
            f"got {type(Y).__name__} {getattr(Y, 'dtype', '')}")
     c.close(multi_hot([], ["Action"]).reshape(0, 1), np.zeros((0, 1)), "no shows: shape (0, n_genres)")

@@ -73,4 +73,6 @@ def hidden_multi_hot(c, f):
     lists = [["Space"], [], ["Space", "Cars", "Never Seen"], ["Cars", "Cars"]]
     names = ["Cars", "Kids", "Space"]
     c.close(f(lists, names), ref.multi_hot(lists, names), "a genre never seen, a repeated genre")
+    unsorted = ["Space", "Kids", "Cars"]
+    c.close(f(lists, unsorted), ref.multi_hot(lists, unsorted), "genre_names not in alphabetical order")
     c.close(f([["Kids"]], ["Kids"]), ref.multi_hot([["Kids"]], ["Kids"]), "one show, one genre")

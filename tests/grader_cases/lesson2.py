@@ -1,0 +1,343 @@
+"""Lesson 2 (cleaning): mistakes students make in each text and genre step, and correct
+answers written differently from the reference (loops, regular expressions, pandas, other
+names). The lesson's setup cells define PLACEHOLDER_RE, ORIGINAL_BAN_WORDS, STOP_WORDS and
+SENTENCE_OPENERS, which these sources may use like a student's would."""
+from grader_cases import mutate
+
+BUGGY = [
+    # ---------------------------------------------------------------- is_placeholder
+    ("l2_is_placeholder", "only the long phrasing ('information' not optional)", '''
+def is_placeholder(text):
+    return text.strip().lower().startswith("no synopsis information has been added")
+'''),
+    ("l2_is_placeholder", "case-sensitive prefix test", '''
+def is_placeholder(text):
+    return text.lstrip().startswith(("No synopsis information has been added", "No synopsis has been added"))
+'''),
+    ("l2_is_placeholder", "an unanchored re.search finds the phrase inside a real synopsis", '''
+def is_placeholder(text):
+    return re.search(r"no synopsis (information )?has been added", text, re.IGNORECASE) is not None
+'''),
+    ("l2_is_placeholder", "any text starting with 'no synopsis'", '''
+def is_placeholder(text):
+    return text.strip().lower().startswith("no synopsis")
+'''),
+    # ---------------------------------------------------------------- find_ban_words
+    ("l2_find_ban_words", "whole words only (misses 'ova' inside 'Nova', unlike the original)", '''
+def find_ban_words(text, ban_words=ORIGINAL_BAN_WORDS):
+    return [w for w in ban_words if re.search(r"\\b" + re.escape(w) + r"\\b", text, re.IGNORECASE)]
+'''),
+    ("l2_find_ban_words", "case-sensitive: the text is not lower-cased",
+     mutate(("low = text.lower()", "low = text"))),
+    ("l2_find_ban_words", "returns the lower-cased ban word ('station id')",
+     mutate(("[w for w in ban_words if w.lower() in low]", "[w.lower() for w in ban_words if w.lower() in low]"))),
+    ("l2_find_ban_words", "words in the order they occur in the text, not the list's", '''
+def find_ban_words(text, ban_words=ORIGINAL_BAN_WORDS):
+    low = text.lower()
+    found = [(low.find(w.lower()), w) for w in ban_words if w.lower() in low]
+    return [w for _, w in sorted(found)]
+'''),
+    # ---------------------------------------------------------------- looks_truncated
+    ("l2_looks_truncated", "anything but an upper-case letter counts as truncated (digits, quotes)", '''
+def looks_truncated(text):
+    stripped = text.strip()
+    return bool(stripped) and not stripped[0].isupper()
+'''),
+    ("l2_looks_truncated", "leading spaces not skipped",
+     mutate(("stripped = text.lstrip()", "stripped = text"))),
+    ("l2_looks_truncated", "only a lower-case first letter is flagged (a comma start is missed)", '''
+def looks_truncated(text):
+    stripped = text.lstrip()
+    return bool(stripped) and stripped[0].islower()
+'''),
+    ("l2_looks_truncated", "text[0] on an empty text raises IndexError", '''
+def looks_truncated(text):
+    first = text.lstrip()[0]
+    return first.islower() or not (first.isalnum() or first in SENTENCE_OPENERS)
+'''),
+    # ---------------------------------------------------------------- remove_non_alpha
+    ("l2_remove_non_alpha", "drops non-letters instead of replacing them: words glued together", '''
+def remove_non_alpha(text):
+    return "".join(ch for ch in text if ch.isalpha())
+'''),
+    ("l2_remove_non_alpha", "drops spaces too: letters only, words glued", '''
+def remove_non_alpha(text):
+    return re.sub(r"[^A-Za-zÀ-ÿ]", "", text)
+'''),
+    ("l2_remove_non_alpha", "ASCII-only class [^a-zA-Z] removes accented letters", '''
+def remove_non_alpha(text):
+    return re.sub(r"[^a-zA-Z]", " ", text)
+'''),
+    ("l2_remove_non_alpha", "a run of non-letters becomes one space (length changes)", '''
+def remove_non_alpha(text):
+    return re.sub(r"[^\\w]+|[\\d_]+", " ", text)
+'''),
+    ("l2_remove_non_alpha", "isalnum keeps the digits", mutate(("ch.isalpha()", "ch.isalnum()"))),
+    ("l2_remove_non_alpha", "white space other than ' ' (tab, no-break space) kept as is", '''
+def remove_non_alpha(text):
+    return "".join(ch if ch.isalpha() or ch.isspace() else " " for ch in text)
+'''),
+    # ---------------------------------------------------------------- remove_stop_words
+    ("l2_remove_stop_words", "removes substrings: a token containing a stop word goes too", '''
+def remove_stop_words(tokens, stop_words=STOP_WORDS):
+    return [t for t in tokens if not any(s in t for s in stop_words)]
+'''),
+    ("l2_remove_stop_words", "stop words cut out of the joined text with str.replace", '''
+def remove_stop_words(tokens, stop_words=STOP_WORDS):
+    text = " ".join(tokens)
+    for s in stop_words:
+        text = text.replace(s, " ")
+    return text.split()
+'''),
+    ("l2_remove_stop_words", "lower-cases the tokens before comparing",
+     mutate(("if t not in stop_words", "if t.lower() not in stop_words"))),
+    ("l2_remove_stop_words", "a set of tokens: repeats and order lost", '''
+def remove_stop_words(tokens, stop_words=STOP_WORDS):
+    return sorted(set(tokens) - set(stop_words))
+'''),
+    ("l2_remove_stop_words", "list.remove while iterating skips the token after each removal", '''
+def remove_stop_words(tokens, stop_words=STOP_WORDS):
+    tokens = list(tokens)
+    for t in tokens:
+        if t in stop_words:
+            tokens.remove(t)
+    return tokens
+'''),
+    # ---------------------------------------------------------------- filter_vocabulary
+    ("l2_filter_vocabulary", "a dict vocabulary tested on its values (the ids)", '''
+def filter_vocabulary(tokens, vocabulary):
+    vocab = set(vocabulary.values()) if isinstance(vocabulary, dict) else set(vocabulary)
+    return [t for t in tokens if t in vocab]
+'''),
+    ("l2_filter_vocabulary", "set intersection: repeats and order lost", '''
+def filter_vocabulary(tokens, vocabulary):
+    return sorted(set(tokens) & set(vocabulary))
+'''),
+    ("l2_filter_vocabulary", "keeps the words NOT in the vocabulary",
+     mutate(("[t for t in tokens if t in vocab]", "[t for t in tokens if t not in vocab]"))),
+    # ---------------------------------------------------------------- vocabulary_coverage
+    ("l2_vocabulary_coverage", "coverage over word types (distinct words) instead of tokens", '''
+def vocabulary_coverage(token_lists, vocabulary):
+    types = {t for tokens in token_lists for t in tokens}
+    if not types:
+        return 0.0
+    return len(types & set(vocabulary)) / len(types)
+'''),
+    ("l2_vocabulary_coverage", "mean of the per-document coverages", '''
+def vocabulary_coverage(token_lists, vocabulary):
+    vocab = set(vocabulary)
+    shares = [sum(t in vocab for t in doc) / len(doc) for doc in token_lists if doc]
+    return sum(shares) / len(shares) if shares else 0.0
+'''),
+    ("l2_vocabulary_coverage", "no guard: ZeroDivisionError without tokens",
+     mutate(("return kept / total if total else 0.0", "return kept / total"))),
+    ("l2_vocabulary_coverage", "share of the vocabulary used, not of the tokens covered", '''
+def vocabulary_coverage(token_lists, vocabulary):
+    vocab = set(vocabulary)
+    used = {t for tokens in token_lists for t in tokens if t in vocab}
+    return len(used) / len(vocab) if vocab else 0.0
+'''),
+    # ---------------------------------------------------------------- frequent_genres
+    ("l2_frequent_genres", "a genre listed twice for one show counted twice",
+     mutate(("for g in set(genres))", "for g in genres)"))),
+    ("l2_frequent_genres", "strictly more than min_count",
+     mutate(("if n >= min_count", "if n > min_count"))),
+    ("l2_frequent_genres", "sorted by frequency instead of by name", '''
+def frequent_genres(genre_lists, min_count=20):
+    counts = Counter(g for genres in genre_lists for g in set(genres))
+    return [g for g, n in counts.most_common() if n >= min_count]
+'''),
+    # ---------------------------------------------------------------- multi_hot
+    ("l2_multi_hot", "columns in alphabetical order instead of genre_names' order",
+     mutate(("index = {g: j for j, g in enumerate(genre_names)}",
+             "index = {g: j for j, g in enumerate(sorted(genre_names))}"))),
+    ("l2_multi_hot", "off by one: genre j written into column j + 1 (wrapping)", '''
+def multi_hot(genre_lists, genre_names):
+    k = len(genre_names)
+    Y = np.zeros((len(genre_lists), k))
+    for i, genres in enumerate(genre_lists):
+        for g in genres:
+            if g in genre_names:
+                Y[i, (genre_names.index(g) + 1) % k] = 1.0
+    return Y
+'''),
+    ("l2_multi_hot", "counts instead of 0/1 (a repeated genre gives 2)",
+     mutate(("Y[i, j] = 1.0", "Y[i, j] += 1.0"))),
+    ("l2_multi_hot", "integer matrix instead of float64",
+     mutate(("dtype=np.float64", "dtype=int"))),
+    ("l2_multi_hot", "columns in order of first appearance in the data", '''
+def multi_hot(genre_lists, genre_names):
+    wanted = set(genre_names)
+    order = []
+    for genres in genre_lists:
+        for g in genres:
+            if g in wanted and g not in order:
+                order.append(g)
+    order += [g for g in genre_names if g not in order]
+    Y = np.zeros((len(genre_lists), len(genre_names)))
+    for i, genres in enumerate(genre_lists):
+        for g in genres:
+            if g in wanted:
+                Y[i, order.index(g)] = 1.0
+    return Y
+'''),
+]
+
+CORRECT = [
+    # ---------------------------------------------------------------- is_placeholder
+    ("l2_is_placeholder", "str methods on the stripped, lower-cased text", '''
+def is_placeholder(text):
+    start = text.lstrip().lower()
+    return start.startswith("no synopsis information has been added") or \\
+        start.startswith("no synopsis has been added")
+'''),
+    ("l2_is_placeholder", "its own regular expression with re.match and a flag", '''
+def is_placeholder(text):
+    return re.match(r"\\s*no\\s+synopsis\\s+(?:information\\s+)?has\\s+been\\s+added", text, flags=re.I) is not None
+'''),
+    # ---------------------------------------------------------------- find_ban_words
+    ("l2_find_ban_words", "a loop with re.search(re.escape(word), re.I)", '''
+def find_ban_words(text, ban_words=ORIGINAL_BAN_WORDS):
+    hits = []
+    for word in ban_words:
+        if re.search(re.escape(word), text, re.IGNORECASE):
+            hits.append(word)
+    return hits
+'''),
+    ("l2_find_ban_words", "casefold and str.find", '''
+def find_ban_words(text, ban_words=ORIGINAL_BAN_WORDS):
+    folded = text.casefold()
+    return list(filter(lambda w: folded.find(w.casefold()) != -1, ban_words))
+'''),
+    # ---------------------------------------------------------------- looks_truncated
+    ("l2_looks_truncated", "a loop over the characters, skipping white space", '''
+def looks_truncated(text):
+    for ch in text:
+        if ch.isspace():
+            continue
+        if ch.islower():
+            return True
+        return not (ch.isalnum() or ch in SENTENCE_OPENERS)
+    return False
+'''),
+    ("l2_looks_truncated", "a regular expression for the first non-space character", '''
+def looks_truncated(text):
+    m = re.match(r"\\s*(\\S)", text)
+    if m is None:
+        return False
+    c = m.group(1)
+    ok_start = (c.isalnum() and not c.islower()) or c in SENTENCE_OPENERS
+    return not ok_start
+'''),
+    # ---------------------------------------------------------------- remove_non_alpha
+    ("l2_remove_non_alpha", "a loop appending to a list", '''
+def remove_non_alpha(text):
+    out = []
+    for character in text:
+        if character.isalpha():
+            out.append(character)
+        else:
+            out.append(" ")
+    return "".join(out)
+'''),
+    ("l2_remove_non_alpha", "str.translate with a table of the text's non-letters", '''
+def remove_non_alpha(text):
+    table = {ord(ch): " " for ch in set(text) if not ch.isalpha()}
+    return text.translate(table)
+'''),
+    ("l2_remove_non_alpha", "re.sub with a function deciding per character", '''
+def remove_non_alpha(text):
+    return re.sub(r".", lambda m: m.group() if m.group().isalpha() else " ", text, flags=re.DOTALL)
+'''),
+    # ---------------------------------------------------------------- remove_stop_words
+    ("l2_remove_stop_words", "a loop appending the kept tokens", '''
+def remove_stop_words(tokens, stop_words=STOP_WORDS):
+    kept = []
+    for token in tokens:
+        if token in stop_words:
+            continue
+        kept.append(token)
+    return kept
+'''),
+    ("l2_remove_stop_words", "filter() with a lambda over a frozenset copy", '''
+def remove_stop_words(tokens, stop_words=STOP_WORDS):
+    stops = frozenset(stop_words)
+    return list(filter(lambda w: w not in stops, tokens))
+'''),
+    # ---------------------------------------------------------------- filter_vocabulary
+    ("l2_filter_vocabulary", "always a set (set(dict) gives its keys)", '''
+def filter_vocabulary(tokens, vocabulary):
+    known = set(vocabulary)
+    return [w for w in tokens if w in known]
+'''),
+    ("l2_filter_vocabulary", "a loop, dict keys taken explicitly", '''
+def filter_vocabulary(tokens, vocabulary):
+    if isinstance(vocabulary, dict):
+        allowed = set(vocabulary.keys())
+    else:
+        allowed = set(vocabulary)
+    result = []
+    for tok in tokens:
+        if tok in allowed:
+            result.append(tok)
+    return result
+'''),
+    # ---------------------------------------------------------------- vocabulary_coverage
+    ("l2_vocabulary_coverage", "flattened tokens and np.mean", '''
+def vocabulary_coverage(token_lists, vocabulary):
+    vocab = set(vocabulary)
+    flat = [t for doc in token_lists for t in doc]
+    if len(flat) == 0:
+        return 0.0
+    return float(np.mean([t in vocab for t in flat]))
+'''),
+    ("l2_vocabulary_coverage", "a Counter of all tokens", '''
+def vocabulary_coverage(token_lists, vocabulary):
+    counts = Counter()
+    for doc in token_lists:
+        counts.update(doc)
+    total = sum(counts.values())
+    if total == 0:
+        return 0.0
+    inside = sum(n for word, n in counts.items() if word in set(vocabulary))
+    return inside / total
+'''),
+    # ---------------------------------------------------------------- frequent_genres
+    ("l2_frequent_genres", "a plain dict of counts, one increment per show and genre", '''
+def frequent_genres(genre_lists, min_count=20):
+    shows_per_genre = {}
+    for show in genre_lists:
+        for genre in set(show):
+            shows_per_genre[genre] = shows_per_genre.get(genre, 0) + 1
+    return sorted(genre for genre, n in shows_per_genre.items() if n >= min_count)
+'''),
+    ("l2_frequent_genres", "pandas value_counts over the de-duplicated genres", '''
+def frequent_genres(genre_lists, min_count=20):
+    flat = pd.Series([g for genres in genre_lists for g in dict.fromkeys(genres)], dtype=object)
+    counts = flat.value_counts()
+    return sorted(counts[counts >= min_count].index.tolist())
+'''),
+    # ---------------------------------------------------------------- multi_hot
+    ("l2_multi_hot", "a nested comprehension", '''
+def multi_hot(genre_lists, genre_names):
+    rows = [[1.0 if name in set(genres) else 0.0 for name in genre_names] for genres in genre_lists]
+    return np.array(rows, dtype=np.float64).reshape(len(genre_lists), len(genre_names))
+'''),
+    ("l2_multi_hot", "column by column with a boolean list", '''
+def multi_hot(genre_lists, genre_names):
+    Y = np.zeros((len(genre_lists), len(genre_names)))
+    for j, name in enumerate(genre_names):
+        Y[:, j] = [name in genres for genres in genre_lists]
+    return Y
+'''),
+    ("l2_multi_hot", "fancy indexing with collected (row, column) pairs", '''
+def multi_hot(genre_lists, genre_names):
+    col = {name: j for j, name in enumerate(genre_names)}
+    pairs = [(i, col[g]) for i, genres in enumerate(genre_lists) for g in genres if g in col]
+    Y = np.zeros((len(genre_lists), len(genre_names)), dtype=np.float64)
+    if pairs:
+        r, c = zip(*pairs)
+        Y[list(r), list(c)] = 1.0
+    return Y
+'''),
+]
