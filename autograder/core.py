@@ -171,7 +171,7 @@ def _short(value, limit: int = 160) -> str:
     if isinstance(value, _ndarray):
         with _np.printoptions(precision=6, threshold=12, edgeitems=3, linewidth=120):
             text = f"array(shape={value.shape}, dtype={value.dtype}) {value!s}"
-    text = " ".join(text.split())
+        text = " ".join(text.split())   # one line; a string's repr keeps its exact spaces
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -264,3 +264,11 @@ def test_pytest_entry_grades_a_notebook(tmp_path):
     assert "PASSED" not in p.stdout and "4 passed" not in p.stdout   # the later loss uses sigmoid too
     p = run()   # without --notebook nothing is graded and nothing is reported as skipped
     assert p.returncode == 5 and "no tests ran" in p.stdout and "skipped" not in p.stdout, p.stdout[-2000:]
+
+
+def test_feedback_keeps_the_spaces_of_strings():
+    """A student whose string differs only in spacing must see the difference."""
+    from autograder.core import Checker
+    c = Checker()
+    c.equal("duel at  dawn", "duel at dawn", "spaces")
+    assert "'duel at  dawn'" in c.results[0].message and "'duel at dawn'" in c.results[0].message
