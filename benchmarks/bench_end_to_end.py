@@ -4,7 +4,13 @@
 
 Writes runs/benchmark.json (read by the next `anime-genre run` for its postmortem section)
 and regenerates datasets/POSTMORTEM.md; prints the table and the goals of issue 4.
-Extra arguments go to `anime-genre benchmark` (e.g. --methods prior sklearn-logreg).
+Extra arguments go to `anime-genre benchmark` (e.g. --methods prior sklearn-logreg,
+--no-ablations, --blas-threads 2; --from-json runs/benchmark.json only re-renders).
+
+Every method runs with one BLAS thread (--blas-threads 1, the default): on the 2 shared
+cores of the course machine OpenBLAS's spinning threads made sklearn's lbfgs logistic
+regression take 137 s instead of 2.5 s. The whole run takes about 15 minutes, most of it
+sklearn-mlp.
 """
 import sys
 from pathlib import Path

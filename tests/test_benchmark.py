@@ -61,7 +61,18 @@ def test_benchmark_synthetic_schema(tmp_path):
     r = cli(["benchmark", "--synthetic", "--quick", "--json", str(out), "--methods", "prior",
              "bow-mlp-bce", "bow-linear-wbce"], tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
-    check_schema(json.loads(out.read_text()), ["prior", "bow-mlp-bce", "bow-linear-wbce", "reference"])
+    result = json.loads(out.read_text())
+    check_schema(result, ["prior", "bow-mlp-bce", "bow-linear-wbce", "reference"])
+    env = result["environment"]
+    assert env["blas_threads"] == 1 and len(env["load_average_start"]) == 3
+    # --from-json re-renders a saved result without running anything
+    pm = tmp_path / "PM.md"
+    again = cli(["benchmark", "--from-json", str(out), "--postmortem", str(pm)], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "bow-linear-wbce" in again.stdout and "BLAS threads capped at 1" in pm.read_text()
+    out.write_text("{not json")
+    bad = cli(["benchmark", "--from-json", str(out)], tmp_path)
+    assert bad.returncode == 2 and str(out) in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_unknown_method_is_a_user_error(tmp_path):

@@ -526,8 +526,9 @@ def _render_report(rep, c, clean_report, history, test_metrics, P_test, gamma_ro
              f"shows after cleaning, {len(c.genres)} genres; split {len(c.train)} / {len(c.val)} / "
              f"{len(c.test)} (train / validation / test, iterative stratification). Features: "
              f"{vec.n_features} TF-IDF terms (sublinear, unigrams + bigrams, min_df "
-             f"{vec.min_df}). Model: the mean of {n_models} sparse MLP(s) (seeds differ), "
-             f"thresholds tuned per genre on validation.")
+             f"{vec.min_df}). Model: "
+             + (f"the mean of {n_models} sparse MLPs (different seeds)" if n_models > 1 else "a sparse MLP")
+             + ", thresholds tuned per genre on validation.")
     doc.heading("Test results")
     doc.table(["metric", "tuned thresholds", "threshold 0.5"], [
         ["micro-F1", test_metrics["micro_f1"], test_metrics["micro_f1_at_05"]],

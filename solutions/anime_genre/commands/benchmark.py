@@ -15,6 +15,10 @@ def add_arguments(p):
     p.add_argument("--synthetic", action="store_true", help="benchmark the synthetic corpus")
     p.add_argument("--postmortem", help="also write the postmortem Markdown here")
     p.add_argument("--cache-dir", help="cache for load/clean/split (default: <runs>/cache)")
+    p.add_argument("--blas-threads", type=int, default=1,
+                   help="OpenBLAS/OpenMP threads for every method (default 1; 0 = library default)")
+    p.add_argument("--from-json", metavar="PATH",
+                   help="run nothing: print the table of a saved result (and write --postmortem)")
 
 
 def main(args) -> int:
@@ -27,6 +31,8 @@ def main(args) -> int:
     from ..errors import DataNotFoundError
     from ..pipeline import build_corpus, load_corpus
 
+    if args.from_json:
+        return _from_json(args)
     runs = get_runs_home()
     corpus, report, banner = load_corpus(
         data_home=args.data_home, synthetic=args.synthetic,
@@ -54,7 +60,7 @@ def main(args) -> int:
           f"test {len(corpus.test)}, {len(corpus.genres)} genres")
     methods = bm.build_methods(ptb, ablations=not args.no_ablations, quick=args.quick)
     methods = bm.select(methods, args.methods)
-    result = bm.run_benchmark(corpus, methods)
+    result = bm.run_benchmark(corpus, methods, blas_threads=args.blas_threads or None)
     result["goals"] = bm.goals(result)
     print()
     print(bm.format_table(result))
@@ -64,6 +70,28 @@ def main(args) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)))
     print(f"wrote {path}")
+    if args.postmortem:
+        Path(args.postmortem).write_text(postmortem.markdown(result), encoding="utf-8")
+        print(f"wrote {args.postmortem}")
+    return 0
+
+
+def _from_json(args) -> int:
+    from .. import benchmark as bm
+    from .. import postmortem
+    from ..errors import UserError
+
+    path = Path(args.from_json)
+    try:
+        result = json.loads(path.read_text())
+        result["methods"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{path}: not a readable benchmark result ({type(exc).__name__}); "
+                        f"write one with `anime-genre benchmark --json {path}`") from None
+    result["goals"] = bm.goals(result)
+    print(bm.format_table(result))
+    if result["goals"]:
+        print("goals:", json.dumps(result["goals"]))
     if args.postmortem:
         Path(args.postmortem).write_text(postmortem.markdown(result), encoding="utf-8")
         print(f"wrote {args.postmortem}")
