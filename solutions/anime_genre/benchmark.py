@@ -20,7 +20,8 @@ import time
 import numpy as np
 
 from . import metrics
-from .baselines import BowConfig, BowMLP, Corpus, Prior, SeedMethod, SklearnLogreg, SklearnMLP
+from .baselines import (REFERENCE_CONFIG, BowMLP, Corpus, Prior, SeedMethod, SklearnLogreg,
+                        SklearnMLP)
 from .errors import UserError
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -93,9 +94,6 @@ def run_method(method, corpus: Corpus, log=print) -> dict:
 
 
 # ----------------------------------------------------------------------------- the methods
-
-REFERENCE_CONFIG = BowConfig(n_models=3)
-
 
 def reference_method(progress=False, **overrides):
     """The numpy reference: the mean of three bag-of-words MLPs (seeds 0, 1, 2) with

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, metrics
+from .baselines import REFERENCE_CONFIG as _REF
 from .baselines import Corpus, train_classifier
 from .errors import DataNotFoundError, UserError
 from .features import BowVectorizer
@@ -41,29 +42,29 @@ SYNTHETIC_BANNER = ("RUNNING ON THE SYNTHETIC CORPUS: {why} The figures below de
 @dataclass
 class RunConfig:
     """Everything a run depends on. Synthetic settings are used only on synthetic data.
-    The model settings are the benchmark's reference (``benchmark.REFERENCE_CONFIG``):
+    The model settings default to the benchmark's reference (``baselines.REFERENCE_CONFIG``):
     the mean of ``n_models`` bag-of-words MLPs."""
 
     synthetic: bool = False
     data_home: str | None = None
     n_docs: int = 1500
     n_genres: int = 8
-    min_df: int = 2
-    max_df: float = 0.5
-    bigrams: bool = True
-    hidden: tuple = (256,)
-    dropout: float = 0.5
-    loss: str = "weighted_bce"
-    gamma: float = 2.0
-    lr: float = 2e-2
-    batch_size: int = 512
+    min_df: int = _REF.min_df
+    max_df: float = _REF.max_df
+    bigrams: bool = _REF.bigrams
+    hidden: tuple = _REF.hidden
+    dropout: float = _REF.dropout
+    loss: str = _REF.loss
+    gamma: float = _REF.gamma
+    lr: float = _REF.lr
+    batch_size: int = _REF.batch_size
     # The synthetic corpus has a few hundred training shows: batches of 512 would give one
     # step per epoch, so it trains with small batches.
     synthetic_batch_size: int = 64
-    max_epochs: int = 14
-    patience: int = 4
-    n_models: int = 3
-    seed: int = 0
+    max_epochs: int = _REF.max_epochs
+    patience: int = _REF.patience
+    n_models: int = _REF.n_models
+    seed: int = _REF.seed
     # OpenBLAS threads for the whole run (None: the library's default). See
     # ``benchmark.run_benchmark`` for the measurement behind 1.
     blas_threads: int | None = 1
