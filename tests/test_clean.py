@@ -158,3 +158,8 @@ def test_clean_command(tmp_path):
     r = subprocess.run([sys.executable, "-m", "anime_genre", "clean", str(bad), "-o", str(out)],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "bad.csv" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_clean_command_default_types_match_the_library():
+    from anime_genre.commands.clean import KEEP_TYPES_DEFAULT
+    assert KEEP_TYPES_DEFAULT == ",".join(C.KEEP_TYPES)

@@ -209,35 +209,69 @@ def _check_columns(df: pd.DataFrame) -> None:
                         f"expected {', '.join(REQUIRED_COLUMNS)} (as written by `anime-genre scrape`)")
 
 
+def _duplicate_masks(ids: np.ndarray, df: pd.DataFrame):
+    """``(copies, conflicting, conflicting_ids)``: rows that repeat an earlier row exactly
+    (same MAL_ID, same fields), rows whose MAL_ID is shared by rows that disagree, and those
+    ids sorted."""
+    keys = [tuple(None if is_missing(v) else str(v) for v in row)
+            for row in df[list(REQUIRED_COLUMNS)].itertuples(index=False, name=None)]
+    first: dict = {}
+    copies = np.zeros(len(ids), dtype=bool)
+    clash = set()
+    for i, (mal_id, key) in enumerate(zip(ids.tolist(), keys)):
+        if mal_id not in first:
+            first[mal_id] = key
+        elif first[mal_id] == key:
+            copies[i] = True
+        else:
+            clash.add(mal_id)
+    conflicting = np.isin(ids, list(clash)) if clash else np.zeros(len(ids), dtype=bool)
+    return copies & ~conflicting, conflicting, sorted(clash)
+
+
 def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
                  min_genre_count: int = 20, ban_words=None, stop_words=STOP_WORDS,
-                 vocabulary=None, vocabulary_name: str = "vocabulary"):
+                 vocabulary=None, vocabulary_name: str = "vocabulary", source: str = "the table"):
     """Clean a corpus table; returns ``(clean_df, report)``.
 
-    ``df`` has the columns MAL_ID, Name, Type, Genres, Synopsis. The canonical settings (the
-    defaults) keep TV/Movie/OVA/Special with a real synopsis of at least ``min_words`` words
-    and the genres carried by at least ``min_genre_count`` of the remaining shows.
-    ``ban_words`` (e.g. :data:`ORIGINAL_BAN_WORDS`) switches on the original's
-    unusable-synopsis filter. Rules are applied in order and each row is removed by the first
-    rule it fails, so the counts in ``report["removed"]`` add up to rows in minus rows out.
+    ``df`` has the columns MAL_ID (whole numbers), Name, Type, Genres, Synopsis. The
+    canonical settings (the defaults) keep TV/Movie/OVA/Special with a real synopsis of at
+    least ``min_words`` words and the genres carried by at least ``min_genre_count`` of the
+    remaining shows. ``ban_words`` (e.g. :data:`ORIGINAL_BAN_WORDS`) switches on the
+    original's unusable-synopsis filter. Rules are applied in order and each row is removed by
+    the first rule it fails, so the counts in ``report["removed"]`` add up to rows in minus
+    rows out. The first two rules remove repeated ids: an exact copy of an earlier row, and
+    every row of an id whose rows disagree (listed in ``report["conflicting_ids"]``: which
+    one is right cannot be told). A MAL_ID that is not a whole number is a
+    :class:`UserError` naming ``source`` and the row.
 
     ``clean_df`` keeps the input columns (Synopsis intact, Genres reduced to the kept genres,
     joined by ", ") and adds ``Text`` (normalised tokens joined by spaces) and ``Truncated``
     (see :func:`looks_truncated`). If ``vocabulary`` is given, ``Text`` is also filtered to it
     and the report gives its coverage.
     """
+    from .datasets import to_int_column
+
     _check_columns(df)
+    if min_words < 0 or min_genre_count < 1:
+        raise UserError(f"min_words must be >= 0 and min_genre_count >= 1, got {min_words} "
+                        f"and {min_genre_count}")
+    df = df.reset_index(drop=True).copy()
+    df["MAL_ID"] = to_int_column(df, "MAL_ID", source)
     n_in = len(df)
     removed: dict = {}
     reasons: dict = {}
     alive = np.ones(n_in, dtype=bool)
 
-    def drop(rule: str, mask: np.ndarray, reason: str) -> None:
-        hit = mask & alive
+    def drop(rule: str, mask, reason: str) -> None:
+        hit = np.asarray(mask, dtype=bool).reshape(n_in) & alive
         removed[rule] = int(hit.sum())
         reasons[rule] = reason
         alive[hit] = False
 
+    copies, conflicting, conflicting_ids = _duplicate_masks(df["MAL_ID"].to_numpy(), df)
+    drop("duplicate_id", copies, "an exact copy of an earlier row (same MAL_ID, same fields)")
+    drop("conflicting_id", conflicting, "MAL_ID shared by rows that disagree: every copy removed")
     types = df["Type"].tolist()
     synopses = df["Synopsis"].tolist()
     genres_raw = df["Genres"].tolist()
@@ -314,6 +348,7 @@ def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
         "n_genres": len(genre_names),
         "genre_counts": {g: all_counts[g] for g in genre_names},
         "genres_dropped_rare": rare,
+        "conflicting_ids": [int(i) for i in conflicting_ids],
         "unknown_genre_rows": int(sum(1 for g in genres_raw
                                       if not is_missing(g) and "Unknown" in split_genres(str(g)))),
         "ban_word_hits": dict(ban_hits.most_common()),
@@ -339,6 +374,10 @@ def format_report(report: dict) -> str:
     for rule, n in report["removed"].items():
         lines.append(f"  removed by {rule:<22} {n:>6}  ({report['reasons'][rule]})")
     lines.append(f"rows out: {report['rows_out']}  ({report['n_genres']} genres)")
+    if report.get("conflicting_ids"):
+        ids = report["conflicting_ids"]
+        lines.append(f"MAL_IDs whose rows disagree (every copy removed): "
+                     f"{', '.join(map(str, ids[:10]))}" + (f" and {len(ids) - 10} more" if len(ids) > 10 else ""))
     if report.get("unknown_types"):
         lines.append(f"unknown types: {report['unknown_types']}")
     if report.get("genres_dropped_rare"):

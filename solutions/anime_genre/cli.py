@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .errors import UserError
@@ -52,6 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._main(args) or 0)
     except UserError as exc:
         print(f"anime-genre {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into a command that stopped reading (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a bug, keep the traceback
+            raise
+        print(f"anime-genre {args.command}: error: {exc.filename}: {exc.strerror or exc} "
+              f"(check the path and its permissions)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -169,16 +169,28 @@ def read_csv_bytes(data: bytes, file: str, required: list[str] | tuple = ()) -> 
     column names normalised by :data:`COLUMN_ALIASES`.
 
     Raises :class:`UserError` naming ``file`` and the row (1-based line of the file) for:
-    bytes that are not UTF-8, a row with the wrong number of fields, a last row cut off
-    (inside a quoted field or without its final line break), missing ``required`` columns."""
+    an empty file, bytes that are not UTF-8 text (binary data, another encoding), a row with
+    the wrong number of fields, a last row cut off (inside a quoted field or without its
+    final line break), a malformed quote, missing ``required`` columns. A header without
+    rows gives an empty DataFrame (callers that need rows say so). Fields may be of any
+    length (the csv module's default limit of 131,072 characters is lifted)."""
+    if not data.strip():
+        raise UserError(f"{file}: the file is empty; expected a CSV table with a header row")
+    if b"\x00" in data[:65536]:
+        offset = data.index(b"\x00")
+        line = data[:offset].count(b"\n") + 1
+        raise UserError(f"{file}: line {line}: NUL byte at offset {offset}: binary data, not a "
+                        f"CSV text file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise UserError(f"{file}: line {line}: byte 0x{data[exc.start]:02x} at offset {exc.start} "
                         f"is not valid UTF-8; re-save the file as UTF-8") from None
-    if not text:
-        raise UserError(f"{file}: the file is empty")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise UserError(f"{file}: line {line}: NUL character: binary data, not a CSV text file")
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows, lines = [], []  # lines[i]: line of the file where record i ends
     try:
@@ -186,25 +198,50 @@ def read_csv_bytes(data: bytes, file: str, required: list[str] | tuple = ()) -> 
             rows.append(row)
             lines.append(reader.line_num)
     except csv.Error as exc:
-        raise UserError(f"{file}: line {reader.line_num}: {exc} — the last row is probably "
-                        f"cut off (an open quote runs to the end of the file)") from None
+        if "end of data" in str(exc):  # strict mode: the file ended inside a quoted field
+            raise UserError(f"{file}: line {reader.line_num}: {exc} — the last row is cut off "
+                            f"(an open quote runs to the end of the file)") from None
+        raise UserError(f"{file}: line {reader.line_num}: malformed CSV ({exc}); a quote inside "
+                        f"a field must be doubled (\"\")") from None
     header, body = rows[0], rows[1:]
     for i, row in enumerate(body):
         if len(row) != len(header):
+            cut = i == len(body) - 1 and len(row) < len(header)
             raise UserError(f"{file}: row {i + 1} (line {lines[i + 1]}) has {len(row)} fields, "
                             f"expected {len(header)} ({', '.join(header)})"
-                            + (" — the last row is cut off" if i == len(body) - 1 else ""))
-    if not text.endswith(("\n", "\r")):
+                            + (" — the last row is cut off" if cut else
+                               "; fix that row (a comma inside a field needs quotes) or delete it"))
+    if body and not text.endswith(("\n", "\r")):
         raise UserError(f"{file}: row {len(body)} (line {lines[-1]}, the last) has no final line "
                         f"break, so it may be cut off; if the file is complete, add a line break "
                         f"at its end")
     columns = [COLUMN_ALIASES.get(c.strip(), c.strip()) for c in header]
+    dup = [c for c in dict.fromkeys(columns) if columns.count(c) > 1]
+    if dup:
+        raise UserError(f"{file}: column {dup[0]!r} appears more than once in the header")
     frame = pd.DataFrame(body, columns=columns, dtype=object)
     frame = frame.where(frame != "", np.nan)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise UserError(f"{file}: missing column(s) {', '.join(missing)}; found {', '.join(header)}")
     return frame
+
+
+def read_csv_file(path, required: list[str] | tuple = ()) -> pd.DataFrame:
+    """:func:`read_csv_bytes` of a file, or of the single CSV inside a ``.zip``; a missing
+    file, a folder or an unreadable file is a :class:`UserError` naming it."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"{p}: no such file")
+    if p.is_dir():
+        raise UserError(f"{p}: is a folder; expected a CSV file")
+    if p.suffix.lower() == ".zip":
+        return _read_zip_csv(p, required=required)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
+    return read_csv_bytes(data, str(p), required)
 
 
 def _read_zip_csv(path: Path, member: str | None = None, required=()) -> pd.DataFrame:
@@ -223,14 +260,19 @@ def _read_zip_csv(path: Path, member: str | None = None, required=()) -> pd.Data
     return read_csv_bytes(data, f"{path}:{member}", required)
 
 
-def _to_int(frame: pd.DataFrame, column: str, file: str) -> pd.Series:
+def to_int_column(frame: pd.DataFrame, column: str, file: str) -> pd.Series:
+    """``frame[column]`` as int64; the first value that is not a whole number is a
+    :class:`UserError` naming the file, the row (1-based, header not counted) and the value."""
     values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() | (values != values.round())
+    bad = values.isna() | (values != values.round()) | (values.abs() >= 2 ** 62)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise UserError(f"{file}: row {i + 1}: column {column} is {frame[column].iloc[i]!r}, "
-                        f"expected an integer")
+                        f"expected a whole number; fix or delete that row")
     return values.astype(np.int64)
+
+
+_to_int = to_int_column
 
 
 def _finish(frame: pd.DataFrame, file: str, columns: list[str]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ postmortem, :func:`idf` is the correct one.
 from __future__ import annotations
 
 import re
+import warnings
 from itertools import chain, compress, repeat
 from numbers import Integral
 
@@ -369,6 +370,36 @@ class TfidfVectorizer:
             raise ValueError(f"max_features must be a positive int or None, got {self.max_features!r}")
         if self.norm not in ("l2", "l1", None):
             raise ValueError(f"norm must be 'l2', 'l1' or None, got {self.norm!r}")
+        try:
+            groups = re.compile(self.token_pattern).groups
+        except (re.error, TypeError) as exc:
+            raise ValueError(f"token_pattern {self.token_pattern!r} is not a regular expression: {exc}") from None
+        if groups > 1:  # findall would return tuples; scikit-learn refuses the same way
+            raise ValueError("More than 1 capturing group in token pattern. Only a single group "
+                             "should be captured.")
+        self._out_dtype(warn=True)
+
+    def _out_dtype(self, warn: bool = False) -> np.dtype:
+        """The dtype of the TF-IDF values, as scikit-learn settles it: float64 or float32 as
+        asked; float16 and complex refused (scipy.sparse cannot hold them, and complex weights
+        mean nothing); any other type (int, bool) converted to float64 with a warning, since
+        TF-IDF values lie in [0, 1] and would be truncated to 0."""
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError as exc:
+            raise ValueError(f"dtype {self.dtype!r} is not a numpy dtype: {exc}") from None
+        if dtype in (np.float32, np.float64):
+            return dtype
+        if dtype == np.float16:
+            raise ValueError("dtype float16 is not supported: scipy.sparse cannot hold float16; "
+                             "use float32 or float64")
+        if dtype.kind == "c":
+            raise ValueError("Complex data not supported")
+        if warn:
+            warnings.warn(f"Only float64 and float32 dtypes should be used; {dtype} will be "
+                          f"converted to float64 (TF-IDF values lie in [0, 1])", UserWarning,
+                          stacklevel=4)
+        return np.dtype(np.float64)
 
     def _fixed_vocabulary(self):
         vocab = self.vocabulary
@@ -461,16 +492,14 @@ class TfidfVectorizer:
     def _set_idf(self, df, n_docs):
         if not self.use_idf:
             return
-        dtype = np.dtype(self.dtype)
-        self.idf_ = idf(df, n_docs, self.smooth_idf).astype(
-            dtype if dtype in (np.float32, np.float64) else np.float64)
+        self.idf_ = idf(df, n_docs, self.smooth_idf).astype(self._out_dtype())
 
     # -- weighing
     def _assemble(self, pieces: list, n_docs: int, keep=None, weigh: bool = True):
         """One csr_matrix from CSR count pieces (consumed, freed one by one): TF-IDF of
         ``dtype`` if ``weigh``, else raw counts as float64. ``keep`` renumbers columns."""
         n_terms = len(self.vocabulary_)
-        dtype = np.dtype(self.dtype) if weigh else np.dtype(np.float64)
+        dtype = self._out_dtype() if weigh else np.dtype(np.float64)
         work = dtype if dtype in (np.float32, np.float64) else np.float64
         if keep is not None:
             nnz = sum(int(np.count_nonzero(keep[cols] >= 0)) for _, cols, _ in pieces)

@@ -3,17 +3,20 @@
 TABLE.csv has the columns ``MAL_ID, Name, Type, Genres, Synopsis`` (as written by
 ``anime-genre scrape``); ``--mal2020`` reads the mal2020 corpus from the data home instead.
 Writes the clean table (with ``Text``, the normalised tokens, and ``Truncated``) and a JSON
-report in which every input row is accounted for.
+report in which every input row is accounted for: rows in = rows out + rows removed.
+
+The table is read strictly (UTF-8, every row with the header's number of fields, whole-number
+ids): a file that breaks these rules stops the command with one line naming the file and the
+row, before anything is written.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from ..clean import KEEP_TYPES, ORIGINAL_BAN_WORDS, REQUIRED_COLUMNS, clean_corpus, format_report
 from ..errors import UserError
+
+KEEP_TYPES_DEFAULT = "TV,Movie,OVA,Special"  # anime_genre.clean.KEEP_TYPES (not imported: slow)
 
 
 def add_arguments(parser) -> None:
@@ -24,7 +27,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("-o", "--output", metavar="CLEAN.csv", required=True, help="clean table to write")
     parser.add_argument("--report", metavar="REPORT.json",
                         help="cleaning report to write (default: CLEAN.report.json)")
-    parser.add_argument("--types", default=",".join(KEEP_TYPES),
+    parser.add_argument("--types", default=KEEP_TYPES_DEFAULT,
                         help="comma-separated types to keep (default: %(default)s)")
     parser.add_argument("--min-words", type=int, default=20, help="shortest synopsis kept, in words")
     parser.add_argument("--min-genre-count", type=int, default=20,
@@ -36,28 +39,33 @@ def add_arguments(parser) -> None:
     parser.add_argument("--data-home", help="data home (default: $ANIME_GENRE_DATA_HOME)")
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """Read a corpus table; a missing file or column is a UserError naming it."""
-    p = Path(path)
-    if not p.exists():
-        raise UserError(f"{p}: no such file")
-    try:
-        df = pd.read_csv(p, dtype={"Name": str, "Type": str, "Genres": str, "Synopsis": str},
-                         keep_default_na=False, na_values=[""], encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UserError(f"{p}: cannot read the CSV: {exc}") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise UserError(f"{p}: missing column(s) {', '.join(missing)}; expected "
-                        f"{', '.join(REQUIRED_COLUMNS)}")
+def read_table(path: str):
+    """Read a corpus table strictly (:func:`anime_genre.datasets.read_csv_file`); a missing
+    file, a folder, an empty or header-only file, a ragged row, bad bytes, a missing column
+    or an id that is not a whole number is a UserError naming the file and the row."""
+    from ..clean import REQUIRED_COLUMNS
+    from ..datasets import read_csv_file, to_int_column
+
+    df = read_csv_file(path, required=REQUIRED_COLUMNS)
+    if df.empty:
+        raise UserError(f"{path}: the table has a header but no rows; nothing to clean")
+    df["MAL_ID"] = to_int_column(df, "MAL_ID", str(path))
     return df
 
 
 def main(args) -> int:
+    from ..clean import ORIGINAL_BAN_WORDS, clean_corpus, format_report
+
     if args.mal2020 == bool(args.table):
         raise UserError("give either TABLE.csv or --mal2020 (exactly one)")
+    types = tuple(t.strip() for t in args.types.split(",") if t.strip())
+    if not types:
+        raise UserError(f"--types {args.types!r} names no type; e.g. --types TV,Movie")
+    if args.min_words < 0 or args.min_genre_count < 1:
+        raise UserError("--min-words must be >= 0 and --min-genre-count >= 1")
+    out = Path(args.output)
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder; -o expects the clean table's file name")
     if args.mal2020:
         from ..datasets import load_mal2020
         df = load_mal2020(args.data_home)
@@ -69,17 +77,20 @@ def main(args) -> int:
     if args.ptb:
         from ..datasets import load_ptb_cbow
         vocabulary = load_ptb_cbow(args.data_home)[1]
-    types = tuple(t.strip() for t in args.types.split(",") if t.strip())
     clean, report = clean_corpus(df, keep_types=types, min_words=args.min_words,
                                  min_genre_count=args.min_genre_count,
                                  ban_words=ORIGINAL_BAN_WORDS if args.original_ban_words else None,
-                                 vocabulary=vocabulary, vocabulary_name="ptb")
+                                 vocabulary=vocabulary, vocabulary_name="ptb", source=str(source))
     report["source"] = source
-    out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean.to_csv(out, index=False)
     rep = Path(args.report) if args.report else out.with_name(out.stem + ".report.json")
     rep.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(format_report(report))
     print(f"wrote {out} and {rep}")
+    if report["rows_out"] == 0:
+        most = max(report["removed"], key=report["removed"].get)
+        raise UserError(f"{source}: every one of the {report['rows_in']} rows was removed (most by "
+                        f"{most!r}: {report['reasons'][most]}); check the table and the --types, "
+                        f"--min-words and --min-genre-count settings")
     return 0

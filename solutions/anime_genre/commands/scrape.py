@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import UserError
 from ..scrape import scrape_pages
 
 
@@ -25,6 +26,8 @@ def rejected_path(output: Path) -> Path:
 
 def main(args) -> int:
     output = Path(args.output)
+    if output.is_dir():
+        raise UserError(f"{output}: is a folder; -o expects the table's file name (.csv)")
     table, rejected = scrape_pages(args.pages, progress=not args.no_progress)
     output.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(output, index=False)
@@ -33,4 +36,12 @@ def main(args) -> int:
     total = len(table) + len(rejected)
     print(f"{total} pages: {len(table)} written to {output}, {len(rejected)} rejected "
           f"(reasons in {rej})")
+    reasons = rejected["reason"].str.split(":", n=1).str[0].value_counts()
+    if len(reasons):
+        print("rejected: " + ", ".join(f"{n} {why}" for why, n in reasons.items()))
+    differ = rejected[rejected["reason"].str.contains("pages DIFFER", regex=False)]
+    for file, reason in zip(differ["file"], differ["reason"]):
+        print(f"  {file}: {reason}")
+    if total == 0:
+        raise UserError(f"{args.pages}: no .html or .htm page found")
     return 0
