@@ -20,7 +20,7 @@ TOP = "anime-genre-course"
 
 # the autograder files a student needs, nothing else
 AUTOGRADER_FILES = ["__init__.py", "__main__.py", "core.py", "judge.py", "worker.py", "grade.py",
-                    "conftest.py", "test_notebook.py", "STUDENT.md"]
+                    "sandbox.py", "sandbox_launch.py", "conftest.py", "test_notebook.py", "STUDENT.md"]
 
 FORBIDDEN_TEXT = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 IMPORT_REFERENCE = re.compile(r"^\s*(from\s+anime_genre\b|import\s+anime_genre\b)", re.M)
@@ -103,7 +103,15 @@ def _student_readme(root: Path) -> str:
     return ("# Anime Genre Classification from Scratch — student copy\n\n"
             "Set up once (Python >= 3.10):\n\n"
             "```bash\npython -m venv .venv\n. .venv/bin/activate\npip install -e .\n"
-            "jupyter lab lessons/\n```\n\n" + text)
+            "jupyter lab lessons/\n```\n\n"
+            "Lessons 1-3 read the real MyAnimeList data from the folder in `ANIME_GENRE_DATA_HOME` "
+            "(ask your instructor where it is; without it they use the small fixtures in "
+            "`datasets/fixtures/`). `python -m autograder grade` runs your code in a sandbox made "
+            "with bubblewrap (Debian/Ubuntu package `bubblewrap`); where it cannot be made, add "
+            "`--unsafe-no-sandbox` to check your own notebook anyway. If your course hands out "
+            "and collects lessons through nbgrader's exchange, install nbgrader too "
+            "(`pip install nbgrader`) and use `nbgrader fetch_assignment` / `nbgrader submit`.\n\n"
+            + text)
 
 
 def build_bundle(out: str | Path, root: Path = ROOT) -> tuple[Path, list[str]]:

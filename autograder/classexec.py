@@ -1,11 +1,14 @@
-"""nbgrader's ``Execute`` preprocessor, hardened for class runs (``grade-class``).
+"""nbgrader's ``Execute`` preprocessor, sandboxed and hardened: the only way the course runs
+a student's notebook (plain ``nbgrader autograde`` with the course config, ``grade-class``).
 
 :class:`ClassExecute` replaces ``Execute`` in ``Autograde.autograde_preprocessors``:
 
-- the kernel is a :class:`autograder.sandbox.SandboxKernelManager`;
+- the kernel is a :class:`autograder.sandbox.SandboxKernelManager` (bubblewrap allowlist);
+  without a sandbox it refuses to run unless ``unsafe_no_sandbox`` is set;
 - each cell gets ``min(cell timeout, what is left of the notebook budget)``; once the budget
   is spent the remaining cells are not run and get an error output;
-- output beyond ``output_bytes`` per cell is dropped (printing 100 MB costs nothing);
+- output beyond ``output_bytes`` per cell is dropped, counting everything a message would
+  store (text, data of every MIME type, metadata, tracebacks);
 - a kernel that dies (``os._exit``, killed, CPU limit) does not abort nbgrader: the cell
   and every later cell get an error output, so their grade cells score 0 and the
   submission is still recorded.
@@ -16,18 +19,18 @@ and a one-line reason.
 """
 from __future__ import annotations
 
-import os
+import dataclasses
 import signal
-import subprocess
 import time
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
-from traitlets import Float, Integer
+from traitlets import Bool, Dict, Float, Integer
 
 from nbgrader.preprocessors import Execute
 
 from . import sandbox
+from .grade import stored_size
 
 EVENTS: list[dict] = []
 PEAK = {"kernel_kb": 0}          # largest kernel resident set seen in this process (VmHWM)
@@ -38,8 +41,28 @@ class ClassExecute(Execute):
     notebook_timeout = Float(300.0, help="seconds all cells together may run").tag(config=True)
     output_bytes = Integer(1 << 20, help="output kept per cell (bytes)").tag(config=True)
     memory_mb = Integer(0, help="for messages only: the kernel's memory limit").tag(config=True)
+    unsafe_no_sandbox = Bool(False, help="run kernels without a sandbox where none can be made "
+                             "(every grade is then recorded as unsandboxed)").tag(config=True)
+    sandbox_limits = Dict({}, help="SandboxLimits fields for each kernel").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs["kernel_manager_class"] = sandbox.SandboxKernelManager
+        super().__init__(*args, **kwargs)
+
+    def create_kernel_manager(self):
+        """Always a sandboxed kernel, with this executor's limits."""
+        if not self.kernel_name:
+            self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        lim = {"memory_mb": self.memory_mb or 1024, **self.sandbox_limits}
+        self.km = sandbox.SandboxKernelManager(kernel_name=self.kernel_name, config=self.config, limits=lim)
+        return self.km
 
     def preprocess(self, nb, resources=None, km=None):
+        if self.unsafe_no_sandbox:
+            sandbox.allow_unsandboxed()
+        sandbox.require()              # refuse before any student code runs
+        if km is not None and not isinstance(km, sandbox.SandboxKernelManager):
+            raise ValueError("ClassExecute runs student code only in a sandboxed kernel")
         self._t0 = time.monotonic()
         self._dead = None
         self._sizes = {}
@@ -104,8 +127,7 @@ class ClassExecute(Execute):
         return cell, resources
 
     def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        size = stored_size(msg.get("content", {}))
         used = self._sizes.get(cell_index, 0)
         if used + size > self.output_bytes:
             self._dropped[cell_index] = self._dropped.get(cell_index, 0) + size
@@ -145,6 +167,9 @@ class ClassExecute(Execute):
             parts.append(f"the kernel process exited with code {code}")
         if hits:
             parts.append(f"process limit reached {hits} times")
+        oom = km.sandbox.memory_limit_hits() if getattr(km, "sandbox", None) is not None else 0
+        if oom:
+            parts.append(f"memory limit of the sandbox ({self.memory_mb} MB) reached")
         return "; ".join(parts)
 
 
@@ -169,8 +194,8 @@ def verdict(events: list[dict]) -> tuple[str, str]:
 
 # ----------------------------------------------------------------------------- configuration
 
-def configure(cfg, limits: dict, hide: list, run_dir: str) -> None:
-    """Point an nbgrader config at the sandboxed executor and sandboxed judge workers."""
+def configure(cfg, limits: dict, run_dir: str) -> None:
+    """Point an nbgrader config at the sandboxed executor with the class limits."""
     from nbgrader.converters import Autograde
     pps = list(cfg.Autograde.get("autograde_preprocessors", Autograde.autograde_preprocessors.default_value))
     pps = [ClassExecute if _is_execute(p) else p for p in pps]
@@ -181,45 +206,21 @@ def configure(cfg, limits: dict, hide: list, run_dir: str) -> None:
     cfg.ClassExecute.notebook_timeout = float(limits["notebook_timeout"])
     cfg.ClassExecute.output_bytes = int(limits["output_kb"]) * 1024
     cfg.ClassExecute.memory_mb = int(limits["memory_mb"])
-    cfg.ClassExecute.kernel_manager_class = sandbox.SandboxKernelManager
     # the kernel's own clean-up (atexit hooks) is untrusted code: do not wait for it, the
     # sandbox kills the whole tree anyway
     cfg.ClassExecute.shutdown_kernel = "immediate"
-    sb = sandbox_limits(limits, hide)
-    cfg.SandboxKernelManager.limits = {**sb.__dict__, "hide": list(sb.hide)}
+    cfg.ClassExecute.sandbox_limits = dataclasses.asdict(sandbox_limits(limits))
     cfg.SandboxKernelManager.base_dir = run_dir
     # the judge (nbgrader_plugin.TrustedGrades) follows the class limits too
     cfg.TrustedGrades.call_timeout = float(limits["cell_timeout"])
-    cfg.TrustedGrades.exercise_timeout = max(60.0, 6 * float(limits["cell_timeout"]))
     cfg.TrustedGrades.memory_mb = int(limits["memory_mb"])
-    confine_judge(limits, hide, run_dir)
 
 
 def _is_execute(p) -> bool:
     name = p if isinstance(p, str) else f"{p.__module__}.{p.__name__}"
-    return name.rsplit(".", 1)[-1] == "Execute"
+    return name.rsplit(".", 1)[-1] in ("Execute", "ClassExecute")
 
 
-def sandbox_limits(limits: dict, hide) -> sandbox.SandboxLimits:
+def sandbox_limits(limits: dict) -> sandbox.SandboxLimits:
     return sandbox.SandboxLimits(memory_mb=int(limits["memory_mb"]), cpu_seconds=int(limits["cpu_seconds"]),
-                                 max_processes=int(limits["max_processes"]), file_mb=int(limits["file_mb"]),
-                                 hide=tuple(hide))
-
-
-def confine_judge(limits: dict, hide, run_dir: str) -> None:
-    """Start the judge's worker processes in sandboxes (this process only).
-
-    ``autograder.judge.start_process(cmd, cwd, env, limits)`` is the judge's replaceable way
-    of starting its worker; here it becomes :func:`autograder.sandbox.spawn` in that same
-    folder (which the sandbox chowns to its uid). ``Worker.close`` waits for the process,
-    and a sandboxed process's ``wait`` sweeps its cgroup and removes the sandbox."""
-    from . import judge
-    sb = sandbox_limits(limits, hide)
-    del limits
-
-    def start_process(cmd, cwd, env, limits):
-        lim = sandbox.SandboxLimits(**{**sb.__dict__, "memory_mb": int(limits.memory_mb)})
-        return sandbox.spawn(cmd, limits=lim, env=env, workdir=cwd, base_dir=run_dir, label="judge-worker",
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-
-    judge.start_process = start_process
+                                 max_processes=int(limits["max_processes"]), file_mb=int(limits["file_mb"]))

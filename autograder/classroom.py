@@ -73,6 +73,7 @@ class Outcome:
     seconds: float = 0.0
     events: list = dataclasses.field(default_factory=list)
     fingerprint: str = ""
+    isolation: str = ""         # sandboxed | unsandboxed
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -129,47 +130,31 @@ def class_limits(cfg, overrides: dict) -> dict:
     return limits
 
 
-def hidden_paths(course_dir: Path, db_url: str) -> list[str]:
-    """What untrusted code must not see: the course (sources, gradebook, other students),
-    the hidden checks and the reference package."""
-    paths = [str(course_dir), str(REPO / "autograder" / "hidden"), str(REPO / "solutions"),
-             str(REPO / "autograder" / "course")]
-    if db_url.startswith("sqlite:///"):
-        db = db_url[len("sqlite:///"):].split("?")[0]
-        if not os.path.realpath(db).startswith(os.path.realpath(course_dir) + os.sep):
-            paths.append(db)
-    return [p for p in paths if os.path.exists(p)]
-
-
 # ----------------------------------------------------------------------------- one submission
 
 def _fingerprint(folder: Path) -> str:
+    """A hash of the submission's regular files (links and special files are never opened:
+    the folder is the student's)."""
     import hashlib
+    import stat
     h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(folder)).encode())
-            h.update(p.read_bytes())
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            p = os.path.join(root, name)
+            h.update(os.path.relpath(p, folder).encode())
+            try:
+                fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                h.update(b"<not a regular file>")
+                continue
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    h.update(b"<not a regular file>")
+                    continue
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
     return h.hexdigest()[:16]
-
-
-def check_notebooks(folder: Path, expected: list[str]) -> str | None:
-    """Why the submission's notebooks cannot be graded, or None."""
-    from .grade import GradingError, read_notebook
-    found = sorted(folder.glob("*.ipynb"))
-    if not found:
-        return f"no notebook in {folder.name}/ (expected {', '.join(expected) or 'a notebook'})"
-    for nb_path in found:
-        if expected and nb_path.stem not in expected:
-            continue
-        try:
-            nb = read_notebook(nb_path)
-        except GradingError as exc:
-            return str(exc).replace(str(folder) + os.sep, "")
-        if not isinstance(nb.get("metadata"), dict) or "kernelspec" not in nb.metadata \
-                and "language_info" not in nb.metadata:
-            return f"{nb_path.name}: not a notebook this course can run (notebook metadata missing)"
-    return None
 
 
 def zero_submission(db_url: str, course_id: str, assignment: str, student: str, reason: str) -> None:
@@ -214,6 +199,7 @@ def grade_submission(course_dir: Path, assignment: str, student: str, limits: di
     folder = course_dir / "submitted" / student / assignment
     fingerprint = _fingerprint(folder)
     expected = [p.stem for p in (course_dir / "source" / assignment).glob("*.ipynb")]
+    from .submission import check_notebooks     # never opens a link, FIFO or device
     bad = check_notebooks(folder, expected)
     if bad:
         zero_submission(db_url, coursedir.course_id, assignment, student, bad)
@@ -221,8 +207,7 @@ def grade_submission(course_dir: Path, assignment: str, student: str, limits: di
         return Outcome(student, "invalid", f"not graded: {bad}", s, m,
                        round(time.monotonic() - t0, 2), fingerprint=fingerprint)
 
-    hide = hidden_paths(course_dir, db_url)
-    classexec.configure(cfg, limits, hide, run_dir)
+    classexec.configure(cfg, limits, run_dir)
     if db_url.startswith("sqlite:") and "?" not in db_url:
         # two processes write the same sqlite file: wait for the lock instead of failing
         cfg.CourseDirectory.db_url = db_url + "?timeout=120"
@@ -358,38 +343,39 @@ def _run_pool(course_dir: Path, assignment: str, students: list, limits: dict, r
 
 def _sweep(prefix: str) -> None:
     """Kill every process left in this run's cgroups and remove them."""
-    root = sandbox.CGROUP_PIDS
-    if not os.path.isdir(root):
-        return
-    for name in os.listdir(root):
-        if not name.startswith(prefix):
-            continue
-        path = os.path.join(root, name)
-        for _ in range(100):
-            try:
-                with open(os.path.join(path, "cgroup.procs")) as f:
-                    pids = [int(x) for x in f.read().split()]
-            except OSError:
-                break
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.02)
-        for _ in range(50):
-            try:
-                os.rmdir(path)
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                time.sleep(0.02)
+    sandbox.sweep_cgroups(prefix)
 
 
 # ----------------------------------------------------------------------------- the class run
+
+OUTPUTS = ("autograded", "feedback", "grade-class", "rejected", "gradebook.db", "grades.csv")
+
+
+def give_back(course_dir: Path) -> list[str]:
+    """After a run as root in a course folder that belongs to an instructor: hand what the run
+    wrote (gradebook, autograded notebooks, records) back to the folder's owner, so that the
+    instructor's own later regrade, feedback and export work. Never follows a link.
+    Returns the paths changed."""
+    if os.geteuid() != 0:
+        return []
+    st = os.stat(course_dir)
+    if st.st_uid == 0:
+        return []
+    changed = []
+    for name in OUTPUTS:
+        top = course_dir / name
+        if not os.path.lexists(top):
+            continue
+        paths = [str(top)]
+        if top.is_dir() and not top.is_symlink():
+            for root, dirs, files in os.walk(top, followlinks=False):
+                paths += [os.path.join(root, n) for n in dirs + files]
+        for p in paths:
+            if os.lstat(p).st_uid != st.st_uid:
+                os.lchown(p, st.st_uid, st.st_gid)
+                changed.append(p)
+    return changed
+
 
 def list_submissions(course_dir: Path, assignment: str) -> list[str]:
     sub = course_dir / "submitted"
@@ -403,7 +389,8 @@ def record_path(course_dir: Path, assignment: str) -> Path:
 
 
 def grade_class(course_dir, assignment: str, workers: int | None = None, force: bool = False,
-                student: str | None = None, progress_bar: bool = True, **overrides) -> Summary:
+                student: str | None = None, progress_bar: bool = True, unsafe_no_sandbox: bool = False,
+                **overrides) -> Summary:
     """Grade every submission of ``assignment`` (or only ``student``, always regraded).
     ``overrides``: any :class:`GradeClass` limit (``cell_timeout=10``, ``memory_mb=512``...)."""
     from anime_genre.errors import UserError
@@ -414,7 +401,14 @@ def grade_class(course_dir, assignment: str, workers: int | None = None, force: 
                         "has the assignment been generated?)")
     cfg = load_course_config(course_dir)
     limits = class_limits(cfg, overrides)
-    caps = sandbox.capabilities()
+    if unsafe_no_sandbox:
+        sandbox.allow_unsandboxed()
+    try:
+        sandbox.require()
+    except sandbox.SandboxUnavailable as exc:
+        raise UserError(str(exc)) from None
+    isolation = sandbox.isolation()
+    sandbox.runtime_dir()          # made once here, shared by the forked grading processes
     students = list_submissions(course_dir, assignment)
     if student is not None:
         if student not in students:
@@ -431,8 +425,7 @@ def grade_class(course_dir, assignment: str, workers: int | None = None, force: 
         (skipped if done and not force else todo).append(s)
     n = workers or limits.pop("workers", 0) or os.cpu_count() or 1
     limits.pop("workers", None)
-    run_dir = tempfile.mkdtemp(prefix="autograder-run-", dir=limits.pop("sandbox_dir") or None)
-    os.chmod(run_dir, 0o711)
+    run_dir = tempfile.mkdtemp(prefix="autograder-run-", dir=limits.pop("sandbox_dir") or None)  # 0700
     prefix = f"autograder-{os.path.basename(run_dir)}-"
     bar = None
     if progress_bar and todo:
@@ -453,13 +446,21 @@ def grade_class(course_dir, assignment: str, workers: int | None = None, force: 
         _sweep(prefix)
         shutil.rmtree(run_dir, ignore_errors=True)
     for o in outcomes:
+        o.isolation = isolation["mode"]
         record[o.student] = o.as_dict()
     rec_path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(rec_path.parent, 0o700)
     tmp = rec_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+    os.chmod(tmp, 0o600)
     os.replace(tmp, rec_path)
-    summary = Summary(assignment, outcomes, skipped, round(time.monotonic() - t0, 2),
-                      list(caps["warnings"]))
+    give_back(course_dir)
+    warnings = list(isolation["warnings"])
+    if isolation["mode"] == "unsandboxed":
+        warnings.insert(0, "UNSANDBOXED: student code ran without a sandbox (--unsafe-no-sandbox); "
+                           "every outcome is recorded as unsandboxed")
+    summary = Summary(assignment, outcomes, skipped, round(time.monotonic() - t0, 2), warnings)
+    summary.isolation = isolation
     summary.peak_worker_mb = {k: max([p[k] for p in peaks] or [0.0]) for k in ("grader", "child")}
     summary.limits = limits
     return summary
@@ -481,6 +482,8 @@ def add_arguments(p) -> None:
                    help="memory limit of the kernel and of each judge worker (default 1024)")
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade even where no sandbox can be made (recorded as unsandboxed)")
 
 
 def main(args) -> int:
@@ -489,7 +492,7 @@ def main(args) -> int:
         summary = grade_class(args.course_dir, args.assignment, workers=args.workers, force=args.force,
                               student=args.student, progress_bar=not args.no_progress,
                               cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                              memory_mb=args.memory_mb)
+                              memory_mb=args.memory_mb, unsafe_no_sandbox=args.unsafe_no_sandbox)
     except UserError as exc:
         import sys
         print(f"error: {exc}", file=sys.stderr)

@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
+import random
+import secrets
+import sysconfig
 import traceback
 from typing import Any, Callable
 
@@ -37,6 +41,8 @@ _nditer_index = _np.unravel_index
 _argmax = _np.argmax
 _zeros_like = _np.zeros_like
 _copy = _np.copy
+_array = _np.array
+_default_rng = _np.random.default_rng
 
 STATUSES = ("passed", "failed", "error", "timeout", "not-implemented")
 
@@ -280,6 +286,83 @@ class Checker:
         return len(self.results)
 
 
+def call_inspect(func: Callable, *args, **kwargs):
+    """Call ``func`` on copies of the arguments and return ``(result, args_after, kwargs_after)``:
+    the state of each argument after the call, for checks of "does not modify its input" or
+    "updates its argument in place". The caller's own arrays are never touched. A student
+    object in the judge (a ``RemoteObject``) answers through its ``__call_inspect__``."""
+    import copy
+    hook = getattr(type(func), "__call_inspect__", None)
+    if hook is not None:
+        return hook(func, args, kwargs)
+    a = [copy.deepcopy(x) for x in args]
+    k = {key: copy.deepcopy(v) for key, v in kwargs.items()}
+    result = func(*a, **k)
+    return result, a, k
+
+
+def readonly(value, dtype=None):
+    """A new array of ``value`` that nobody can write into: for a check's fixtures, so that a
+    student function run in the same process (a notebook's check cell) that writes into its
+    input raises instead of changing what later checks, or later students, compare with."""
+    arr = _array(value, dtype=dtype)
+    arr.setflags(write=False)
+    return arr
+
+
+# ----------------------------------------------------------------------------- hidden inputs
+#
+# Hidden checks draw their inputs from a secret chosen per grading process, so a submission
+# cannot be fitted to them (not even by a student who saw a hidden check's source: they see
+# the distribution, never the values). An instructor reproduces a run with
+# AUTOGRADER_HIDDEN_SEED=<non-negative integer>.
+
+HIDDEN_SEED_ENV = "AUTOGRADER_HIDDEN_SEED"
+
+
+def _seed_from_env() -> int | None:
+    text = os.environ.get(HIDDEN_SEED_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        seed = int(text, 0)
+    except ValueError:
+        seed = -1
+    if seed < 0:   # fail at import: a typo must not silently grade with another seed
+        raise ValueError(f"{HIDDEN_SEED_ENV} must be a non-negative integer, got {text!r}")
+    return seed
+
+
+_hidden_secret: int | None = _seed_from_env()
+
+
+def _secret() -> int:
+    global _hidden_secret
+    if _hidden_secret is None:   # drawn once per process, on first use
+        _hidden_secret = secrets.randbits(128)
+    return _hidden_secret
+
+
+def set_hidden_seed(seed: int | None) -> None:
+    """For tests: make the hidden inputs those of ``seed`` (a non-negative int) from now on;
+    ``None`` goes back to the environment variable, or a fresh secret."""
+    global _hidden_secret
+    if seed is not None and (type(seed) is not int or seed < 0):
+        raise ValueError(f"a hidden seed is a non-negative int, got {seed!r}")
+    _hidden_secret = seed if seed is not None else _seed_from_env()
+
+
+def hidden_rng(salt: int) -> _np.random.Generator:
+    """The numpy generator of one hidden check: the process's secret combined with ``salt``
+    (a constant per call site, so two checks never share a stream)."""
+    return _default_rng([_secret(), salt])
+
+
+def hidden_random(salt: int) -> random.Random:
+    """The standard-library equivalent of :func:`hidden_rng` (for checks without numpy)."""
+    return random.Random(f"autograder-hidden:{_secret()}:{salt}")
+
+
 def numerical_gradient(f: Callable, x, h: float = 1e-6):
     """Central differences of a scalar function ``f(x)`` (``x`` float64, any shape).
     ``f`` receives a fresh array each time, so it may hand it to code that keeps it."""
@@ -340,14 +423,79 @@ class Result:
     status: str
     message: str
     subchecks: list = dataclasses.field(default_factory=list)
+    retried: bool = False      # graded twice after a wall-clock timeout (see judge)
 
     def as_dict(self) -> dict:
         return {"id": self.id, "points": self.points, "max_points": self.max_points,
-                "status": self.status, "message": self.message}
+                "status": self.status, "message": self.message, "retried": self.retried}
 
 
-def _is_not_implemented(exc: BaseException) -> bool:
-    return isinstance(exc, NotImplementedError)
+def _trusted_dirs() -> tuple[str, ...]:
+    """Folders whose code is never the student's: the grader, the reference package (when
+    loaded), the standard library and the installed packages (numpy, scipy...)."""
+    import sys
+    dirs = [os.path.dirname(__file__)]
+    ref = sys.modules.get("anime_genre")
+    if getattr(ref, "__file__", None):
+        dirs.append(os.path.dirname(ref.__file__))
+    paths = sysconfig.get_paths()
+    dirs += [paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths]
+    dirs += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs)
+
+
+def _student_error(exc: BaseException) -> tuple[str, str] | None:
+    """``(kind, where)`` when ``exc`` came from the student's code, else None (it came from a
+    check or the reference, e.g. because of an odd result). The judge marks the student's
+    exceptions (``remote_type``, ``remote_where``: the student's own cell and line). In a
+    notebook the student's code runs here: its frames are those outside the trusted folders,
+    and ``where`` is the innermost of them."""
+    kind = getattr(exc, "remote_type", None)
+    if kind is not None:
+        return str(kind), str(getattr(exc, "remote_where", "") or "")
+    trusted = _trusted_dirs()
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        name = frame.filename
+        if name.startswith("<frozen ") or os.path.realpath(name).startswith(trusted):
+            continue
+        return type(exc).__name__, (f"line {frame.lineno}: {frame.line}" if frame.line else f"line {frame.lineno}")
+    return None
+
+
+def _error_message(exc: Exception, origin: tuple[str, str] | None, is_hidden: bool) -> str:
+    """What a student is told about an exception during a check. Only the student's own
+    code is quoted: trusted code (a hidden check, the reference) may hold hidden inputs in
+    its messages and its source, so it is named by the exception type alone."""
+    if origin is None:
+        return f"the check could not use your result ({type(exc).__name__})"
+    kind, where = origin
+    if is_hidden:   # the exception text could contain a hidden input: show only where
+        return f"your code raised {kind} in a hidden check" + (f" ({where})" if where else "")
+    return f"your code raised {kind}: {exc}" + (f" ({where})" if where else "")
+
+
+_EXPECTED: dict = {}
+
+
+def expected_subchecks(ex: Exercise, func: Callable) -> int | None:
+    """How many sub-checks ``func`` makes when it runs to the end on the reference (computed
+    once per process), or None where the reference is not installed (a student's copy)."""
+    key = (ex.id, func.__module__, func.__qualname__)
+    if key not in _EXPECTED:
+        try:
+            ref = resolve_reference(ex) if ex.reference else None
+        except Exception:   # noqa: BLE001 - a student's copy has no reference package
+            ref = None
+        if ref is None:
+            _EXPECTED[key] = None
+        else:
+            c = Checker()
+            try:
+                func(c, ref)
+            except Exception:   # noqa: BLE001 - count what it made (CheckAborted included)
+                pass
+            _EXPECTED[key] = c.total
+    return _EXPECTED[key]
 
 
 def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
@@ -370,27 +518,24 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
             for r in c.results[first:]:
                 r.hidden = is_hidden
             return Result(id, 0.0, ex.points, exc.status, str(exc), c.results)
-        except NotImplementedError:
-            status, message = "not-implemented", "not implemented yet: replace `raise NotImplementedError()` with your code."
-            break
-        except Exception as exc:  # the student's code raised
-            kind = getattr(exc, "remote_type", None) or type(exc).__name__
-            where = getattr(exc, "remote_where", None)
-            if where is None:
-                where = ""
-                for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-                    if not frame.filename.startswith(__file__.rsplit("/", 1)[0]):
-                        where = f"line {frame.lineno}: {frame.line}" if frame.line else f"line {frame.lineno}"
-                        break
-            status = "error"
-            if is_hidden:   # the exception text could contain a hidden input: show only where
-                message = f"your code raised {kind} in a hidden check" + (f" ({where})" if where else "")
-            else:
-                message = f"your code raised {kind}: {exc}" + (f" ({where})" if where else "")
-            c.results.append(SubCheck(f"{func.__name__} ran", False, message))
+        except Exception as exc:  # noqa: BLE001 - the student's code, or a check that met an odd result
+            origin = _student_error(exc)
+            if origin is not None and isinstance(exc, NotImplementedError):
+                status, message = "not-implemented", "not implemented yet: replace `raise NotImplementedError()` with your code."
+                break
+            if status is None:
+                status = "error"
+                message = _error_message(exc, origin, is_hidden)
+            c.results.append(SubCheck(f"{func.__name__} ran", False, _error_message(exc, origin, is_hidden)))
+            # an exception must not be cheaper than wrong answers: the sub-checks this check
+            # would have made (as many as it makes for the reference) all count as failed
+            full = expected_subchecks(ex, func)
+            for k in range((full or 0) - (len(c.results) - first)):
+                c.results.append(SubCheck(f"{func.__name__}: sub-check {k + 1} not reached", False,
+                                          "not reached: your code raised an exception before it"))
             for r in c.results[first:]:
                 r.hidden = is_hidden
-            break
+            continue
         for r in c.results[first:]:
             r.hidden = is_hidden
     if status == "not-implemented":

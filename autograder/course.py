@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -190,6 +191,7 @@ from nbgrader.preprocessors import (ClearHiddenTests, Execute, IgnorePattern, Li
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
+from autograder.classexec import ClassExecute
 from autograder.nbgrader_plugin import TrustedGrades
 
 c = get_config()  # noqa: F821
@@ -198,13 +200,16 @@ c.CourseDirectory.course_id = "anime-genre"
 c.CourseDirectory.root = {root!r}
 
 # Autograde: hidden tests are removed before the student's notebook runs (they never execute
-# in the student's kernel), then TrustedGrades replaces every grade cell's outputs with the
-# result of the trusted judge (student code in a separate limited process; visible and
-# hidden checks evaluated here). Its score is the cell's result, so partial credit works and
-# stderr from the student's own code cannot zero a correct answer.
+# in the student's kernel); ClassExecute runs the notebook in a sandboxed kernel (bubblewrap:
+# it sees only the Python environment, the visible checks and a private copy of the
+# submission; no network; memory, CPU, process and output limits) and refuses to run without
+# one; then TrustedGrades replaces every grade cell's outputs with the result of the trusted
+# judge (student code in a sandboxed worker; visible and hidden checks evaluated here). Its
+# score is the cell's result, so partial credit works and stderr from the student's own code
+# cannot zero a correct answer.
 c.Autograde.autograde_preprocessors = [
     ClearHiddenTests,
-    Execute,
+    ClassExecute,
     TrustedGrades,
     IgnorePattern,
     ClearMetadataPreprocessor,
@@ -213,12 +218,30 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
+c.ClassExecute.timeout = 60                 # s per cell (a safety net: grades come from the judge)
+c.ClassExecute.notebook_timeout = 600
+c.ClassExecute.interrupt_on_timeout = True
+c.ClassExecute.shutdown_kernel = "immediate"
+c.ClassExecute.memory_mb = 2048
+# Where bubblewrap or user namespaces are missing, grading refuses to run. To grade anyway
+# (every grade then says "unsandboxed"), set both:
+# c.ClassExecute.unsafe_no_sandbox = True
+# c.TrustedGrades.unsafe_no_sandbox = True
 c.IgnorePattern.pattern = r"Warning"
 c.IgnorePattern.enabled = True
 c.TrustedGrades.call_timeout = 10.0
 c.TrustedGrades.memory_mb = 2048
+
+# Submissions (autograder/submission.py): before nbgrader copies a submission folder, the hook
+# moves every link, FIFO, socket, device and oversized file out of it to
+# rejected/<student>/<assignment>/ (with REJECTED.txt); NormaliseSubmission then makes each
+# cell's nbgrader metadata agree with the source notebook, so that one student's notebook
+# cannot stop the run for the others. nbgrader's own sanitize steps follow unchanged.
+from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells
+from autograder.submission import NormaliseSubmission, pre_convert_hook
+c.Autograde.sanitize_preprocessors = [NormaliseSubmission, ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                      OverwriteCells, CheckCellMetadata]
+c.Autograde.pre_convert_hook = pre_convert_hook
 
 # Feedback never shows hidden-test code (nbgrader's own feedback does, jupyter/nbgrader#1363).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
@@ -232,7 +255,10 @@ def build_course(course_dir: str | Path | None = None, lessons_dir: str | Path =
     lessons = lesson_paths(Path(lessons_dir))
     if not lessons:
         raise FileNotFoundError(f"no lessons (NN_name.ipynb) in {lessons_dir}")
+    new = not course.exists()
     course.mkdir(parents=True, exist_ok=True)
+    if new:
+        os.chmod(course, 0o700)    # gradebook, submissions and hidden tests: the instructor's alone
     for path in lessons:
         nb = nbformat.read(str(path), as_version=4)
         inst = instructor_notebook(nb)

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import stat
 import time
 from pathlib import Path
 
 from .judge import Limits, exercises_of_lesson, judge_notebook, lesson_of
+
+
+MAX_NOTEBOOK = 64 << 20
 
 
 class GradingError(Exception):
@@ -30,6 +35,7 @@ class GradeReport:
     results: list                                   # list[core.Result], registry order
     execution: dict = dataclasses.field(default_factory=dict)   # errors/timeouts, seconds
     seconds: float = 0.0
+    isolation: str = "sandboxed"                    # or "unsandboxed" (--unsafe-no-sandbox)
 
     @property
     def total(self) -> float:
@@ -41,7 +47,7 @@ class GradeReport:
 
     def as_dict(self) -> dict:
         return {"notebook": self.notebook, "total": self.total, "max_total": self.max_total,
-                "exercises": [r.as_dict() for r in self.results]}
+                "isolation": self.isolation, "exercises": [r.as_dict() for r in self.results]}
 
     def table(self) -> str:
         width = max([len(r.id) for r in self.results] + [8])
@@ -90,7 +96,15 @@ def read_notebook(path: str | Path) -> Node:
     if path.is_dir():
         raise GradingError(f"{path}: is a directory, not a notebook")
     try:
-        text = path.read_text(encoding="utf-8")
+        # never block on a FIFO or read a device: a regular file, at most MAX_NOTEBOOK bytes
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise GradingError(f"{path}: not a regular file")
+            data = f.read(MAX_NOTEBOOK + 1)
+        if len(data) > MAX_NOTEBOOK:
+            raise GradingError(f"{path}: larger than {MAX_NOTEBOOK >> 20} MiB, not graded")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise GradingError(f"{path}: cannot be read ({exc})") from None
     try:
@@ -111,15 +125,49 @@ def read_notebook(path: str | Path) -> Node:
     return _node(raw)
 
 
-def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str = "python3") -> dict:
-    """Run the notebook in a fresh kernel (outputs are written into ``nb``).
-    Returns ``{"seconds", "notes"}``: one note per cell that raised or timed out."""
+def stored_size(content) -> int:
+    """Bytes an output would take in the notebook: all of it (text, every MIME type's data,
+    metadata, traceback), not just the text."""
+    try:
+        return len(json.dumps(content, default=str))
+    except (TypeError, ValueError, RecursionError):
+        return 1 << 30
+
+
+def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str = "python3",
+                     output_bytes: int = 1 << 20, memory_mb: int = 2048,
+                     notebook_timeout: float = 600.0) -> dict:
+    """Run the notebook in a fresh *sandboxed* kernel (outputs are written into ``nb``; at most
+    ``output_bytes`` of output kept per cell; cells not started once ``notebook_timeout``
+    seconds are spent). Returns ``{"seconds", "notes"}``: one note per cell that raised or
+    timed out."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from .sandbox import SandboxKernelManager
+
+    class CappedClient(NotebookClient):
+        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+            if time.monotonic() - t0 > notebook_timeout and cell.cell_type == "code":
+                self._skipped.add(cell_index)
+                return cell
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
+        def output(self, outs, msg, display_id, cell_index):
+            used = self._used.get(cell_index, 0) + stored_size(msg.get("content", {}))
+            self._used[cell_index] = used
+            if used > output_bytes:
+                self._dropped.add(cell_index)
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
     t0 = time.monotonic()
     notes = []
-    client = NotebookClient(nb, timeout=cell_timeout, allow_errors=True, kernel_name=kernel_name,
-                            resources={"metadata": {"path": str(cwd)}})
+    km = SandboxKernelManager(kernel_name=kernel_name, limits={"memory_mb": memory_mb},
+                              max_message_bytes=max(output_bytes, 1 << 20) + (1 << 20))
+    client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, kernel_name=kernel_name,
+                          shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}})
+    client._used, client._dropped, client._skipped = {}, set(), set()
     try:
         client.execute()
     except CellTimeoutError as exc:
@@ -128,6 +176,11 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
         notes.append(f"execution stopped: the kernel died ({str(exc).splitlines()[0][:120]})")
     except Exception as exc:   # a kernel that cannot start is reported, grading goes on
         notes.append(f"execution failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}")
+    if client._skipped:
+        notes.append(f"cells {min(client._skipped)} to {max(client._skipped)} not run: the notebook "
+                     f"time limit of {notebook_timeout:g} s was used up")
+    for i in sorted(client._dropped):
+        notes.append(f"cell {i} printed more than {output_bytes} bytes: the rest was dropped")
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
@@ -156,17 +209,30 @@ def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None
                    cell_timeout: float = 60.0) -> GradeReport:
     """Grade the notebook at ``path``. Raises :class:`GradingError` only when the file is not
     a gradable notebook; everything the student's code does becomes a status."""
+    from . import sandbox
     t0 = time.monotonic()
     path = Path(path)
     nb = read_notebook(path)
+    try:
+        mode = sandbox.require()
+    except sandbox.SandboxUnavailable as exc:
+        raise GradingError(str(exc)) from None
     execution = {}
     if execute:
         import nbformat
-        executed = nbformat.from_dict(json.loads(json.dumps(nb)))
-        execution = execute_notebook(executed, path.resolve().parent, cell_timeout)
+        # reads() joins list-valued sources (how notebooks are saved) into strings
+        executed = nbformat.reads(json.dumps(nb), as_version=4)
+        # the kernel starts in an empty folder, not the notebook's: that folder could be
+        # anything (a repository root with solutions/, another student's folder)
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="autograder-grade-") as alone:
+            execution = execute_notebook(executed, Path(alone), cell_timeout)
         if executed_path:
             nbformat.write(executed, str(executed_path))
     report = grade_nb(nb, name=str(path), limits=limits, hidden=hidden)
+    if mode != "sandboxed":
+        execution.setdefault("notes", []).insert(0, "UNSANDBOXED: graded without a sandbox (--unsafe-no-sandbox)")
     report.execution = execution
+    report.isolation = mode
     report.seconds = round(time.monotonic() - t0, 2)
     return report

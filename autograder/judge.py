@@ -22,20 +22,18 @@ import ast
 import dataclasses
 import os
 import re
-import resource
 import select
 import signal
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from . import core
-from .worker import ProtocolError, decode, encode
+from .worker import decode, encode
 
 WORKER = Path(__file__).with_name("worker.py")
 FORBIDDEN_MODULES = ("anime_genre", "autograder.hidden")
@@ -44,45 +42,60 @@ FORBIDDEN_RE = re.compile(r"anime_genre|autograder[./]hidden|solutions[/\\]anime
 
 @dataclasses.dataclass
 class Limits:
-    """Resource limits for one exercise's worker. Times in seconds, sizes in MiB."""
-    call_timeout: float = 10.0        # one call of the student's code
-    exercise_timeout: float = 60.0    # all checks of one exercise, start-up included
-    cell_timeout: float = 10.0        # executing one solution cell in the worker
-    startup_timeout: float = 60.0     # executing all solution cells
-    memory_mb: int = 2048             # RLIMIT_AS
-    cpu_seconds: int = 120            # RLIMIT_CPU (hard stop if the wall clock is not enough)
-    nproc: int = 0                    # RLIMIT_NPROC; 0 = leave unchanged (root ignores it anyway)
-    file_mb: int = 64                 # RLIMIT_FSIZE: largest file the worker may write
-    output_chars: int = 4000          # captured prints kept for the message
+    """Limits for one exercise's worker. Budgets that decide a grade are CPU seconds (a loaded
+    machine does not make correct code fail); each has a wall-clock safety net of
+    ``wall_factor`` times the budget plus ``wall_slack`` seconds. Sizes in MiB."""
+    call_timeout: float = 10.0        # CPU s, one call of the student's code
+    exercise_timeout: float = 120.0   # CPU s, all checks of one exercise (hard RLIMIT_CPU)
+    cell_timeout: float = 10.0        # CPU s, one solution cell in the worker
+    startup_timeout: float = 120.0    # CPU s, all solution cells before an exercise
+    memory_mb: int = 2048             # the worker's sandbox
+    max_processes: int = 16           # processes and threads of the worker's sandbox
+    file_mb: int = 64                 # largest file the worker may write
+    wall_factor: float = 4.0          # wall-clock net = factor x CPU budget + slack ...
+    wall_slack: float = 20.0          # ... and, when it fires on busy code, one retry
+    idle_timeout: float = 30.0        # s the code may wait (sleep, input) in one exercise
 
 
 class WorkerGone(core.Aborted):
     """The worker timed out, crashed or broke a limit. A BaseException so that a check's
-    ``except Exception`` cannot swallow it; :func:`core.run_exercise` turns it into a status."""
+    ``except Exception`` cannot swallow it; :func:`core.run_exercise` turns it into a status.
+    ``wall`` says a wall-clock net fired; ``busy`` that the code was computing (not waiting),
+    so that a loaded machine, not the code, may be the cause: the exercise is retried."""
 
+    def __init__(self, status: str, message: str, wall: bool = False, busy: bool = False):
+        super().__init__(status, message)
+        self.wall = wall
+        self.busy = busy
 
 
 class ExerciseDied(core.Aborted):
-    """The process serving one exercise died (e.g. ``os._exit``); the worker goes on."""
+    """The process serving one exercise died (e.g. ``os._exit``) or used up a CPU budget;
+    the worker goes on with the next exercise."""
 
 
 class RemoteError(Exception):
     """The student's code raised an exception in the worker."""
 
     def __init__(self, info: dict):
-        self.remote_type = str(info.get("type", "Exception"))
-        self.remote_where = str(info.get("where", ""))
-        super().__init__(str(info.get("message", "")))
+        self.remote_type = str(info.get("type", "Exception"))[:100]
+        self.remote_where = str(info.get("where", ""))[:400]
+        super().__init__(str(info.get("message", ""))[:2000])
 
 
 class RemoteNotImplementedError(RemoteError, NotImplementedError):
     pass
 
 
+class RemoteAttributeError(RemoteError, AttributeError):
+    """The student's object has no such attribute (a mistake in their code, shown as such)."""
+
+
 # ----------------------------------------------------------------------------- worker session
 
 def _third_party_paths() -> list[str]:
-    """Folders with numpy, scipy, pandas, bs4 and matplotlib — without processing .pth files."""
+    """Folders with numpy, scipy, pandas, bs4 and matplotlib — without processing .pth files
+    (the same paths inside the sandbox, which binds them read-only)."""
     paths = []   # (the interpreter adds its standard library itself)
     for key in ("purelib", "platlib"):
         p = sysconfig.get_paths()[key]
@@ -95,65 +108,87 @@ def _third_party_paths() -> list[str]:
     return paths
 
 
-def _set_limits(limits: Limits):
-    def apply():   # runs in the child between fork and exec
-        os.setsid()
-        mem = limits.memory_mb * 1024 * 1024
-        for res, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, limits.cpu_seconds),
-                           (resource.RLIMIT_FSIZE, limits.file_mb * 1024 * 1024),
-                           (resource.RLIMIT_CORE, 0)):
-            try:
-                resource.setrlimit(res, (value, value))
-            except (ValueError, OSError):
-                pass
-        if limits.nproc:
-            try:
-                resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
-            except (ValueError, OSError):
-                pass
-    return apply
-
-
-def start_process(cmd: list[str], cwd: str, env: dict, limits: Limits) -> subprocess.Popen:
-    """Start the worker: its own session (so the whole group can be killed), rlimits, pipes
-    for the protocol. Replaceable (e.g. by a sandbox that also drops privileges)."""
-    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, cwd=cwd, env=env,
-                            preexec_fn=_set_limits(limits), close_fds=True)
+def _tree_times(pid: int) -> tuple[float, float]:
+    """``(cpu, waiting_for_cpu)`` seconds of ``pid`` and its live descendants so far, read from
+    the host's ``/proc`` (written by the kernel, not the sandbox): CPU time including reaped
+    children, and time spent runnable but not running (``schedstat``: the machine's load).
+    Wall time minus both is time the code chose to wait (sleep, input, a lock)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents, times = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            parents[int(name)] = int(fields[1])
+            times[int(name)] = (fields, None)
+        except (OSError, ValueError, IndexError):
+            continue
+    cpu = wait = 0.0
+    todo, seen = [pid], set()
+    children: dict[int, list[int]] = {}
+    for child, ppid in parents.items():
+        children.setdefault(ppid, []).append(child)
+    while todo:
+        p = todo.pop()
+        if p in seen or p not in times:
+            continue
+        seen.add(p)
+        fields = times[p][0]
+        try:
+            with open(f"/proc/{p}/schedstat") as f:
+                on_cpu, queued = (int(x) for x in f.read().split()[:2])
+            cpu += on_cpu / 1e9
+            wait += queued / 1e9
+            cpu += (int(fields[13]) + int(fields[14])) / tick       # reaped children
+        except (OSError, ValueError, IndexError):
+            cpu += sum(int(fields[i]) for i in (11, 12, 13, 14)) / tick
+        todo.extend(children.get(p, ()))
+    return cpu, wait
 
 
 class Worker:
-    """One worker process: start it with the cells, then call into it."""
+    """One sandboxed worker process: start it with the cells, then call into it."""
 
     def __init__(self, cells: list[dict], limits: Limits, label: str = "exercise"):
+        from . import sandbox
         self.limits = limits
         self.label = label
         self.closed = False
-        self.tmp = tempfile.TemporaryDirectory(prefix="autograder-worker-")
-        env = {
-            "PATH": "/usr/bin:/bin", "HOME": self.tmp.name, "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg", "MPLCONFIGDIR": self.tmp.name, "PYTHONHASHSEED": "0",
-        }
-        self.proc = start_process([sys.executable, "-I", "-S", "-B", str(WORKER)],
-                                  cwd=self.tmp.name, env=env, limits=limits)
-        self.deadline = time.monotonic() + limits.startup_timeout
+        lim = sandbox.SandboxLimits(memory_mb=limits.memory_mb, max_processes=limits.max_processes,
+                                    file_mb=limits.file_mb,
+                                    cpu_seconds=int(limits.startup_timeout + 4 * limits.exercise_timeout) + 60)
+        self.sandbox = sandbox.Sandbox(lim, label="judge-worker")
+        self.mode = self.sandbox.mode
+        cmd = self.sandbox.command([sys.executable, "-I", "-S", "-B",
+                                    self.sandbox.runtime_path("autograder", "worker.py")])
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, cwd=self.sandbox.dir, env={},
+                                         close_fds=True)
+        except BaseException:
+            self.sandbox.close()
+            raise
+        self.sandbox.pid = self.proc.pid
         self._send({"paths": _third_party_paths(), "cells": cells,
-                    "cell_timeout": limits.cell_timeout})
+                    "cell_timeout": limits.cell_timeout, "call_timeout": limits.call_timeout,
+                    "exercise_timeout": limits.exercise_timeout})
         self.ready = None
         self.next_ready()
 
+    def _wall(self, cpu: float) -> float:
+        return self.limits.wall_factor * cpu + self.limits.wall_slack
+
     def next_ready(self) -> dict:
         """Wait until the worker has run the cells of the next exercise and serves it.
-        Returns the ready message (or a ``child_died`` one); starts the exercise's clock."""
-        self.deadline = time.monotonic() + self.limits.startup_timeout
+        Returns the ready message (or a ``child_died`` one)."""
         self.exercise_dead = False
-        self.ready = self._receive(self.limits.startup_timeout, "while running your solution cells")
-        if isinstance(self.ready, dict) and "child_died" in self.ready:
+        self.idle_used = 0.0
+        self.ready = self._receive(self._wall(self.limits.startup_timeout), "while running your solution cells")
+        self.idle_used = 0.0           # the exercise's own waiting starts now
+        if "child_died" in self.ready:
             self.exercise_dead = True
-        self.deadline = time.monotonic() + self.limits.exercise_timeout
-        if not isinstance(self.ready, dict):
-            self._gone("error", "the worker sent a malformed message")
         return self.ready
 
     def finish_exercise(self) -> None:
@@ -161,124 +196,132 @@ class Worker:
         self._send({"op": "done"})
 
     # -- low level
-    def _send(self, msg) -> None:
-        import json
-        import struct
-        data = json.dumps(msg, separators=(",", ":")).encode("utf-8")
+    def _send(self, msg, blobs=None) -> None:
+        from .worker import write_message
         try:
-            self.proc.stdin.write(struct.pack(">Q", len(data)) + data)
-            self.proc.stdin.flush()
+            write_message(self.proc.stdin.fileno(), msg, blobs)
         except (BrokenPipeError, OSError, ValueError):
             self._gone("error", "the worker process stopped unexpectedly" + self._death())
 
-    def _receive(self, timeout: float, doing: str):
-        import json
-        import struct
-        end = min(time.monotonic() + timeout, self.deadline)
-        limit = timeout if end < self.deadline else self.limits.exercise_timeout
-        header = self._read(8, end, limit, doing)
-        (length,) = struct.unpack(">Q", header)
-        if length > 512 * 1024 * 1024:
-            self._gone("error", "the worker sent an oversized message")
-        body = self._read(length, end, limit, doing)
-        try:
-            return json.loads(body.decode("utf-8"))
-        except ValueError as exc:
-            self._gone("error", f"the worker sent a malformed message ({exc})")
+    def _receive(self, wall: float, doing: str) -> dict:
+        """One message, within ``wall`` seconds, and within what is left of the exercise's
+        idle budget (time the code spends neither computing nor waiting for a CPU). Anything
+        malformed means the worker is gone."""
+        from .worker import read_message_with
+        start = time.monotonic()
+        end = start + wall
+        cpu0, wait0 = _tree_times(self.proc.pid)
 
-    def _read(self, n: int, end: float, limit: float, doing: str) -> bytes:
+        def idle() -> float:
+            cpu, waited = _tree_times(self.proc.pid)
+            return max(0.0, time.monotonic() - start - (cpu - cpu0) - (waited - wait0))
+
+        try:
+            msg, blobs = read_message_with(lambda n: self._read(n, end, idle))
+        except _Idle:
+            self._gone("timeout", f"timeout: your code waited (sleep, input, a lock?) more than "
+                       f"{self.limits.idle_timeout:g} s in {self.label} ({doing}) without computing")
+        except _WallClock:
+            cpu, _ = _tree_times(self.proc.pid)
+            busy = cpu - cpu0 > 0.05 * wall
+            self._gone("timeout", f"no answer within the wall-clock limit of {wall:g} s in {self.label} ({doing})"
+                       + ("" if busy else ": your code was waiting, not computing (sleep, input, a lock?)"),
+                       wall=True, busy=busy)
+        except EOFError:
+            self._gone("error", f"the worker process died in {self.label} ({doing})" + self._death())
+        except (Exception, RecursionError, MemoryError) as exc:   # noqa: BLE001 - any malformed frame
+            self._gone("error", f"the worker sent a malformed message ({type(exc).__name__})")
+        if time.monotonic() - start > 1.0:
+            self.idle_used += idle()
+        msg["$blobs"] = blobs
+        return msg
+
+    def _read(self, n: int, end: float, idle) -> bytes:
         fd = self.proc.stdout.fileno()
         chunks, got = [], 0
         while got < n:
             left = end - time.monotonic()
             if left <= 0:
-                self._gone("timeout", f"timeout after {limit:g} s in {self.label} ({doing})")
-            ready, _, _ = select.select([fd], [], [], left)
+                raise _WallClock()
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
             if not ready:
+                if self.idle_used + idle() > self.limits.idle_timeout:
+                    raise _Idle()
                 continue
             chunk = os.read(fd, min(n - got, 1 << 20))
             if not chunk:
-                self._gone("error", f"the worker process died in {self.label} ({doing})" + self._death())
+                raise EOFError()
             chunks.append(chunk)
             got += len(chunk)
         return b"".join(chunks)
 
     def _death(self) -> str:
         try:
-            code = self.proc.wait(timeout=2)
+            code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return ""
         if code < 0:
             name = signal.Signals(-code).name
-            why = {"SIGKILL": " (killed: memory or CPU-time limit?)", "SIGXCPU": " (CPU-time limit)",
+            why = {"SIGKILL": " (killed: memory limit?)", "SIGXCPU": " (CPU-time limit)",
                    "SIGSEGV": " (crash)"}.get(name, "")
             return f": signal {name}{why}"
-        if code == 0 or code:
-            hint = " (memory limit?)" if "MemoryError" in self.output() else ""
-            return f": exit code {code}{hint}"
-        return ""
+        return f": exit code {code}"
 
-    def _gone(self, status: str, message: str):
+    def _gone(self, status: str, message: str, wall: bool = False, busy: bool = False):
         self.close()
-        raise WorkerGone(status, message)
+        raise WorkerGone(status, message, wall=wall, busy=busy)
 
-    def output(self) -> str:
-        """What the student's code printed (the last ``output_chars`` characters)."""
-        path = Path(self.tmp.name) / "output.txt"
-        try:
-            with open(path, "rb") as f:
-                f.seek(0, 2)
-                size = f.tell()
-                f.seek(max(0, size - self.limits.output_chars))
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def request(self, msg: dict, doing: str) -> dict:
+    def request(self, msg: dict, doing: str, blobs=None) -> dict:
         if self.proc.poll() is not None:
             self._gone("error", f"the worker process is gone in {self.label}" + self._death())
-        self._send(msg)
-        reply = self._receive(self.limits.call_timeout, doing)
-        if not isinstance(reply, dict):
-            self._gone("error", "the worker sent a malformed reply")
+        self._send(msg, blobs)
+        reply = self._receive(self._wall(self.limits.call_timeout), doing)
         if "child_died" in reply:
             code = reply.get("child_died")
-            why = f"signal {signal.Signals(-code).name}" if isinstance(code, int) and code < 0 and \
-                -code in signal.valid_signals() else f"exit code {code}"
+            name = signal.Signals(-code).name if isinstance(code, int) and code < 0 and \
+                -code in signal.valid_signals() else None
+            why = {"SIGXCPU": f"it used up the exercise's {self.limits.exercise_timeout:g} s of CPU time",
+                   "SIGKILL": "killed: memory limit?"}.get(name, f"signal {name}" if name else f"exit code {code}")
             self.exercise_dead = True
-            raise ExerciseDied("error", f"your code ended the grading process ({why}) in {self.label} ({doing})")
+            raise ExerciseDied("timeout" if name == "SIGXCPU" else "error",
+                               f"your code ended the grading process ({why}) in {self.label} ({doing})")
+        if "cpu_timeout" in reply:
+            raise ExerciseDied("timeout", f"timeout: your code used more than {self.limits.call_timeout:g} s "
+                                          f"of CPU time in {self.label} ({doing})")
         if "error" in reply:
             info = reply["error"] if isinstance(reply["error"], dict) else {"message": str(reply["error"])}
+            if info.get("type") == "MemoryError":
+                info = {**info, "message": f"out of memory (the limit is {self.limits.memory_mb} MB)"}
             if info.get("not_implemented"):
                 raise RemoteNotImplementedError(info)
             raise RemoteError(info)
         return reply
 
-    def value(self, reply: dict):
+    def value(self, reply: dict, key: str = "value"):
         try:
-            return decode(reply.get("value"), make_remote=lambda h, info: RemoteObject(self, h, info))
-        except (ProtocolError, ValueError, TypeError, KeyError) as exc:
-            self._gone("error", f"the worker sent a value that cannot be read safely ({exc})")
+            return decode(reply.get(key), make_remote=lambda h, info: RemoteObject(self, h, info),
+                          blobs=reply.get("$blobs"))
+        except (Exception, RecursionError) as exc:   # noqa: BLE001 - anything unreadable
+            self._gone("error", f"the worker sent a value that cannot be read safely ({type(exc).__name__})")
 
     def get_global(self, name: str):
         reply = self.request({"op": "global", "name": name}, f"looking up {name}")
         if reply.get("missing"):
             return None, None
-        return self.value(reply), reply.get("describe", {})
+        describe = reply.get("describe")
+        return self.value(reply), describe if isinstance(describe, dict) else {}
 
     @property
     def alive(self) -> bool:
         return not self.closed and self.proc.poll() is None
 
     def close(self) -> None:
+        if self.closed:
+            return
         self.closed = True
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        self.sandbox.close()
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pass
         for stream in (self.proc.stdin, self.proc.stdout):
@@ -286,13 +329,20 @@ class Worker:
                 stream.close()
             except OSError:
                 pass
-        self.tmp.cleanup()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _WallClock(Exception):
+    pass
+
+
+class _Idle(Exception):
+    pass
 
 
 class RemoteObject:
@@ -310,29 +360,38 @@ class RemoteObject:
     def __remote_handle__(self) -> int:
         return self._handle
 
-    def _enc(self, value):
+    def _enc(self, value, blobs: list):
         try:
-            return encode(value)
+            return encode(value, blobs=blobs)
         except TypeError as exc:
             raise TypeError(f"check error: {exc}") from None
 
     def __call__(self, *args, **kwargs):
+        # Arguments travel as copies and nothing comes back into them: a student function
+        # that writes into its input changes only the worker's copy, never a trusted array.
+        return self._call(args, kwargs, inspect=False)[0]
+
+    def __call_inspect__(self, args, kwargs):
+        """Call, and also return the state of every argument after the call, as new copies:
+        ``(result, args_after, kwargs_after)`` (what ``core.call_inspect`` asks for)."""
+        return self._call(args, kwargs, inspect=True)
+
+    def _call(self, args, kwargs, inspect: bool):
         w = self._worker
-        reply = w.request({"op": "call", "target": self._handle,
-                           "args": [self._enc(a) for a in args],
-                           "kwargs": {k: self._enc(v) for k, v in kwargs.items()}},
-                          f"calling {self._info.get('type', 'your code')}")
-        after = reply.get("after") or {}
-        for key, payload in after.items():   # copy in-place changes back into our arrays
-            orig = kwargs.get(key) if not key.isdigit() else (args[int(key)] if int(key) < len(args) else None)
-            if type(orig) is np.ndarray and orig.flags.writeable:
-                try:
-                    new = decode(payload)
-                except (ProtocolError, ValueError, TypeError):
-                    continue
-                if isinstance(new, np.ndarray) and new.shape == orig.shape and not np.array_equal(new, orig, equal_nan=new.dtype.kind in "fc"):
-                    np.copyto(orig, new, casting="unsafe")
-        return w.value(reply)
+        blobs: list = []
+        msg = {"op": "call", "target": self._handle, "args": [self._enc(a, blobs) for a in args],
+               "kwargs": {k: self._enc(v, blobs) for k, v in kwargs.items()}}
+        if inspect:
+            msg["inspect"] = True
+        reply = w.request(msg, f"calling {str(self._info.get('type', 'your code'))[:80]}", blobs)
+        result = w.value(reply)
+        if not inspect:
+            return result, None, None
+        after = w.value(reply, "after")
+        after_kw = w.value(reply, "after_kwargs")
+        if type(after) is not tuple or len(after) != len(args) or type(after_kw) is not dict:
+            w._gone("error", "the worker sent a malformed reply")
+        return result, list(after), after_kw
 
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
@@ -342,18 +401,22 @@ class RemoteObject:
             reply = w.request({"op": "getattr", "target": self._handle, "name": name}, f"reading .{name}")
         except RemoteError as exc:
             if exc.remote_type == "AttributeError":
-                raise AttributeError(f"your object has no attribute {name!r}") from None
+                raise RemoteAttributeError({"type": "AttributeError", "where": exc.remote_where,
+                                            "message": f"your object has no attribute {name!r}"}) from None
             raise
         return w.value(reply)
 
     def __setattr__(self, name, value):
         w = self._worker
-        w.request({"op": "setattr", "target": self._handle, "name": name, "value": self._enc(value)},
-                  f"setting .{name}")
+        blobs: list = []
+        w.request({"op": "setattr", "target": self._handle, "name": name, "value": self._enc(value, blobs)},
+                  f"setting .{name}", blobs)
 
     def __getitem__(self, key):
         w = self._worker
-        return w.value(w.request({"op": "getitem", "target": self._handle, "key": self._enc(key)}, "indexing"))
+        blobs: list = []
+        return w.value(w.request({"op": "getitem", "target": self._handle, "key": self._enc(key, blobs)},
+                                 "indexing", blobs))
 
     def __len__(self):
         w = self._worker
@@ -604,6 +667,7 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
         else:
             pending.append((idx, ex))
     pending.sort(key=lambda p: p[0])
+    retried: set[str] = set()
     while pending:
         cells = worker_cells(nb, pending[-1][0])
         stops = {idx: ex.id for idx, ex in pending}
@@ -617,6 +681,8 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
                 idx, ex = pending[0]
                 worker.label = ex.id
                 results[ex.id] = _grade_served(worker, ex, idx, hidden)
+                if ex.id in retried:
+                    _note_retry(results[ex.id])
                 pending.pop(0)
                 if not worker.alive:      # lost during the checks (timeout, crash): start afresh
                     break
@@ -625,12 +691,27 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
                         worker.finish_exercise()
                     worker.next_ready()
         except WorkerGone as exc:
-            idx, ex = pending.pop(0)      # the exercise being graded (or started) when it happened
+            idx, ex = pending[0]          # the exercise being graded (or started) when it happened
+            if exc.wall and exc.busy and ex.id not in retried:
+                # a wall-clock net fired while the code was computing: maybe the machine, not
+                # the code, was slow. Grade this exercise again in a fresh worker before it costs.
+                retried.add(ex.id)
+                continue
+            pending.pop(0)
             results[ex.id] = _zero(ex, exc.status, str(exc))
+            if ex.id in retried:
+                _note_retry(results[ex.id])
         finally:
             if worker is not None:
                 worker.close()
     return [results[i] for i in exercise_ids]
+
+
+def _note_retry(result: core.Result) -> None:
+    """Say in the record that a wall-clock timeout made us grade this exercise twice."""
+    note = "graded twice: the first attempt hit a wall-clock limit while computing (a loaded machine?)"
+    result.message = f"{result.message} [{note}]" if result.message else note
+    result.retried = True
 
 
 def judge_exercise(nb, exercise_id: str, limits: Limits | None = None, hidden: bool = True) -> core.Result:

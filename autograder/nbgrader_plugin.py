@@ -15,40 +15,54 @@ the kernel printed (a stderr warning, a monkeypatched check's fake success) is d
 from __future__ import annotations
 
 from nbformat.v4 import new_output
-from traitlets import Float, Int
+from traitlets import Bool, Float, Int
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import core
 from .course import check_cell_exercise
-from .judge import Limits, judge_exercise, lesson_of
+from .judge import Limits, judge_notebook, lesson_of
 
 
 class TrustedGrades(NbGraderPreprocessor):
     """Replace grade cells' outputs with the trusted judge's score and messages."""
 
-    call_timeout = Float(10.0, help="Seconds allowed for one call of the student's code").tag(config=True)
-    exercise_timeout = Float(60.0, help="Seconds allowed for all checks of one exercise").tag(config=True)
-    memory_mb = Int(2048, help="Address-space limit of the worker process (MiB)").tag(config=True)
+    call_timeout = Float(10.0, help="CPU seconds allowed for one call of the student's code").tag(config=True)
+    exercise_timeout = Float(120.0, help="CPU seconds allowed for all checks of one exercise").tag(config=True)
+    memory_mb = Int(2048, help="Memory limit of the worker's sandbox (MiB)").tag(config=True)
+    unsafe_no_sandbox = Bool(False, help="judge without a sandbox where none can be made "
+                             "(every grade is then marked unsandboxed)").tag(config=True)
 
     def preprocess(self, nb, resources):
+        from . import sandbox
+        if self.unsafe_no_sandbox:
+            sandbox.allow_unsandboxed()
+        mode = sandbox.require()          # refuse before any student code runs
         limits = Limits(call_timeout=self.call_timeout, cell_timeout=self.call_timeout,
-                        exercise_timeout=self.exercise_timeout, memory_mb=self.memory_mb)
+                        exercise_timeout=max(self.exercise_timeout, 6 * self.call_timeout),
+                        memory_mb=self.memory_mb)
         core.load_checks(hidden=True, lesson=lesson_of(nb))
+        grade_cells = []
         for cell in nb.cells:
             meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
-                continue
-            ex_id = check_cell_exercise(cell)
-            if ex_id not in core.REGISTRY:
+            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                grade_cells.append((cell, meta, check_cell_exercise(cell)))
+        # one worker for the whole notebook (it forks a process per exercise at its own cell)
+        known = list(dict.fromkeys(e for _, _, e in grade_cells if e in core.REGISTRY))
+        judged = dict(zip(known, judge_notebook(nb, known, limits, hidden=True))) if known else {}
+        for cell, meta, ex_id in grade_cells:
+            if ex_id not in judged:
                 result = core.Result(str(ex_id), 0.0, float(meta.get("points", 0)), "error",
                                      f"grade cell {meta.get('grade_id')!r} names no known exercise")
             else:
-                result = judge_exercise(nb, ex_id, limits, hidden=True)
+                result = judged[ex_id]
             points = min(float(result.points), float(meta.get("points", result.max_points)))
             self.log.info("%s: %s %g/%g", ex_id, result.status, points, result.max_points)
+            text = core.format_result(result) + "\n"
+            if mode != "sandboxed":
+                text = "[UNSANDBOXED: graded without a sandbox]\n" + text
             cell.outputs = [
-                new_output("stream", name="stdout", text=core.format_result(result) + "\n"),
+                new_output("stream", name="stdout", text=text),
                 new_output("execute_result", data={"text/plain": repr(float(points))},
                            execution_count=cell.get("execution_count") or 1),
             ]

@@ -1,227 +1,580 @@
-"""Run untrusted code (a student's notebook kernel, the judge's worker) in a sandbox.
+"""Run untrusted code (a student's kernel, the judge's worker) in a bubblewrap sandbox.
 
-One :class:`Sandbox` is one untrusted process tree. The trusted side (root, usually) creates
-it, then starts the process through a small launcher — this file run as a script, standard
-library only — which, before ``exec``-ing the real command:
+The sandbox is an allowlist: a process inside sees a new root that holds only
 
-- joins a fresh ``pids`` cgroup (process-count limit, and a reliable "kill everything" at
-  the end: a process that calls ``setsid`` leaves its process group, never its cgroup);
-- unshares the network namespace (no network: only a loopback that is down);
-- unshares the mount namespace and overmounts the instructor's folders (course directory,
-  hidden tests, reference package) with empty read-only tmpfs;
-- sets RLIMIT_AS (memory), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_CORE=0;
-- changes to a private working copy of the submission and drops to an unprivileged uid
-  unique to this sandbox (``UID_BASE + pid``), so file permissions protect everything else
-  and no two concurrent sandboxes can read or signal each other.
+- the system's ``/usr`` (and the ``/bin``, ``/lib`` links to it), read-only;
+- the Python interpreter and the environment's ``site-packages``, read-only (with any
+  installed copy of ``anime_genre`` or ``autograder`` covered by an empty folder);
+- the *visible* course runtime at ``/opt/course``: a copy, made by the trusted side, of the
+  check core, the worker and the visible checks (``autograder/hidden`` is never copied), and
+  the project's own fixtures — never the repository, its ``.git``, ``tests/`` or ``solutions/``;
+- the real data home at ``/opt/data`` (public data, read-only) when one is configured;
+- its private working copy at ``/home/student`` (regular files of the submission only) and,
+  for a kernel, its own folder of ZMQ sockets;
+- private, size-limited tmpfs on ``/tmp``, ``/var/tmp`` and ``/dev/shm``; its own ``/proc``
+  and a minimal ``/dev``.
 
-Where a feature is unavailable (not root, no cgroup v1 ``pids`` hierarchy, ``unshare``
-refused) it is skipped and the reason is recorded in :func:`capabilities` warnings; the
-rlimits, the private copy, the session and the process-tree kill always apply.
+It runs in new user, pid, ipc, net, uts (and cgroup) namespaces, in a new session, cannot
+create further user namespaces, and dies with its parent. Before ``exec``-ing bubblewrap, a
+small trusted launcher (``sandbox_launch.py``) puts the process into a memory and a pids
+cgroup when one can be created (root, or a delegated cgroup v2), and sets rlimits (address
+space, CPU time, file size, open files; the process count through ``RLIMIT_NPROC`` when no
+pids cgroup exists, which a new user namespace counts separately since Linux 5.14).
 
-Kernels talk to the trusted process over ZMQ ``ipc`` (unix sockets in the sandbox folder):
-TCP on 127.0.0.1 does not cross network namespaces. :class:`SandboxKernelManager` is a
-jupyter_client kernel manager doing all this (use it as nbclient's ``kernel_manager_class``).
-:func:`spawn` starts any other command (the judge's worker) the same way.
+Where no user namespace can be created, :func:`require` refuses (``SandboxUnavailable``)
+unless :func:`allow_unsandboxed` was called (``--unsafe-no-sandbox``): then commands run with
+rlimits only, and every grade says "unsandboxed".
 """
 from __future__ import annotations
 
 import dataclasses
-import marshal
+import json
 import os
-import resource
+import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
-import warnings as _warnings
 
-from .sandbox_launch import _closed_ancestor
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+LAUNCHER = os.path.join(HERE, "sandbox_launch.py")
+INSIDE_RUNTIME = "/opt/course"
+INSIDE_DATA = "/opt/data"
+INSIDE_HOME = "/home/student"
+INSIDE_SUBMISSION = "/opt/submission"
+CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP_PREFIX = "autograder-"      # grade-class sets a per-run prefix so that it can sweep its own
+# the visible runtime: what a kernel or a worker may import from the course
+RUNTIME_FILES = ("__init__.py", "core.py", "worker.py")
+RUNTIME_DIRS = ("checks",)
 
-UID_BASE = 2_000_000          # sandbox uid = UID_BASE + launcher pid (unique while it lives)
-CGROUP_PIDS = "/sys/fs/cgroup/pids"
-LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox_launch.py")
-CGROUP_PREFIX = "autograder-"  # grade-class sets a per-run prefix so that it can sweep its cgroups
+
+class SandboxUnavailable(RuntimeError):
+    """No sandbox can be made here (no bubblewrap, or no user namespaces)."""
 
 
 @dataclasses.dataclass
 class SandboxLimits:
     """Limits for one untrusted process tree. Times in seconds, sizes in MiB."""
-    memory_mb: int = 1024          # RLIMIT_AS of each process
+    memory_mb: int = 1024          # the whole sandbox (memory cgroup) and each process (RLIMIT_AS)
     cpu_seconds: int = 600         # RLIMIT_CPU of each process
-    max_processes: int = 64        # pids cgroup (and RLIMIT_NPROC of the sandbox uid); threads count
+    max_processes: int = 64        # pids cgroup, else RLIMIT_NPROC in the sandbox's user namespace
     file_mb: int = 64              # RLIMIT_FSIZE: largest file it may write
     open_files: int = 256          # RLIMIT_NOFILE
-    network: bool = False          # False: own network namespace
-    hide: tuple = ()               # paths overmounted with empty tmpfs (dirs) or /dev/null (files)
-    drop_privileges: bool = True   # run as UID_BASE + pid when root
+    tmp_mb: int = 64               # each of /tmp, /var/tmp, /dev/shm
+    home_mb: int = 256             # the working folder /home/student (a tmpfs too)
+    copy_mb: int = 64              # the most of a submission folder copied into the sandbox
 
 
-# ----------------------------------------------------------------------------- capabilities
+# ----------------------------------------------------------------------------- what the host allows
 
-_CAPS: dict | None = None
+_PROBE: dict | None = None
+_UNSAFE = False
 
 
-def capabilities() -> dict:
-    """What this machine lets us do, probed once per process:
-    ``{"root", "cgroup", "netns", "mountns", "warnings": [...]}``."""
-    global _CAPS
-    if _CAPS is not None:
-        return _CAPS
-    caps = {"root": os.geteuid() == 0, "cgroup": False, "netns": False, "mountns": False,
+def allow_unsandboxed(flag: bool = True) -> None:
+    """``--unsafe-no-sandbox``: run untrusted code without a sandbox when none can be made."""
+    global _UNSAFE
+    _UNSAFE = bool(flag)
+
+
+def probe() -> dict:
+    """What this machine lets us do, found once per process:
+    ``{"bwrap", "userns", "why", "root", "cgroup", "warnings"}``; ``cgroup`` is
+    ``"v1"``, ``"v2"`` or ``None`` (then the process count is an rlimit)."""
+    global _PROBE
+    if _PROBE is not None:
+        return _PROBE
+    # AUTOGRADER_BWRAP names another bubblewrap binary (the tests use it to see a refusal)
+    bwrap = os.environ.get("AUTOGRADER_BWRAP") or shutil.which("bwrap") \
+        or next((p for p in ("/usr/bin/bwrap", "/bin/bwrap") if os.path.exists(p)), None)
+    info = {"bwrap": bwrap, "userns": False, "why": "", "root": os.geteuid() == 0, "cgroup": None,
             "warnings": []}
-    if not caps["root"]:
-        caps["warnings"].append("not running as root: untrusted code keeps this user's uid "
-                                "(file permissions do not protect the course), no cgroup, "
-                                "no namespaces; only rlimits and the process-group kill apply")
+    if bwrap is None:
+        info["why"] = ("bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap; "
+                       "Fedora: dnf install bubblewrap)")
     else:
-        probe = os.path.join(CGROUP_PIDS, f"autograder-probe-{os.getpid()}")
         try:
-            os.mkdir(probe)
-            os.rmdir(probe)
-            caps["cgroup"] = True
-        except OSError as exc:
-            caps["warnings"].append(f"no pids cgroup ({exc}): process count limited by RLIMIT_NPROC only")
-        for flag, key in (("-n", "netns"), ("-m", "mountns")):
+            out = subprocess.run([bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
+                                  "--die-with-parent", "--ro-bind", "/usr", "/usr", "--proc", "/proc",
+                                  "--dev", "/dev"] + _system_links() + ["/usr/bin/true"],
+                                 capture_output=True, text=True, timeout=60)
+            info["userns"] = out.returncode == 0
+            if not info["userns"]:
+                info["why"] = ("bubblewrap cannot create a user namespace here: "
+                               + (out.stderr.strip().splitlines() or ["no reason given"])[-1]
+                               + " (ask the administrator to allow unprivileged user namespaces, "
+                               "e.g. sysctl kernel.unprivileged_userns_clone=1)")
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            info["why"] = f"bubblewrap does not run: {exc}"
+    info["cgroup"] = _cgroup_kind()
+    reap_stale()
+    if info["userns"] and info["cgroup"] is None:
+        info["warnings"].append("no cgroup can be created (not root, no delegated cgroup): memory is "
+                                "limited per process (RLIMIT_AS), the process count per sandbox by "
+                                "RLIMIT_NPROC in its user namespace")
+    _PROBE = info
+    return info
+
+
+def mode() -> str:
+    """``"sandboxed"`` or ``"unsandboxed"`` (only with :func:`allow_unsandboxed`)."""
+    return "sandboxed" if probe()["userns"] else "unsandboxed"
+
+
+def require() -> str:
+    """The mode to grade in; raises :class:`SandboxUnavailable` when no sandbox can be made
+    and unsandboxed grading was not asked for."""
+    info = probe()
+    if info["userns"]:
+        return "sandboxed"
+    if _UNSAFE:
+        return "unsandboxed"
+    raise SandboxUnavailable(f"cannot sandbox student code: {info['why']}. Refusing to grade; "
+                             "pass --unsafe-no-sandbox to grade anyway (every grade is then "
+                             "recorded as unsandboxed)")
+
+
+def isolation() -> dict:
+    """What protects this grading run, for records: mode, limits' mechanism, warnings."""
+    info = probe()
+    return {"mode": mode() if (info["userns"] or _UNSAFE) else "refused",
+            "memory": "memory cgroup per sandbox" if info["cgroup"] else "RLIMIT_AS per process",
+            "processes": "pids cgroup per sandbox" if info["cgroup"] else "RLIMIT_NPROC per user namespace",
+            "warnings": list(info["warnings"])}
+
+
+def _system_links() -> list[str]:
+    """``/bin``, ``/lib``... as on the host: links into ``/usr`` (merged-usr) or read-only binds."""
+    args = []
+    for d in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    return args
+
+
+def _cgroup_kind() -> str | None:
+    """Which cgroup hierarchy we can create children in: v1 (memory + pids), v2, or none."""
+    v1 = [os.path.join(CGROUP_ROOT, c) for c in ("memory", "pids")]
+    if all(os.path.isdir(p) for p in v1):
+        probe_dirs = [os.path.join(p, f"{CGROUP_PREFIX}probe-{os.getpid()}") for p in v1]
+        try:
+            for p in probe_dirs:
+                os.mkdir(p)
+            return "v1"
+        except OSError:
+            pass
+        finally:
+            for p in probe_dirs:
+                try:
+                    os.rmdir(p)
+                except OSError:
+                    pass
+    parent = _v2_parent()
+    if parent:
+        p = os.path.join(parent, f"{CGROUP_PREFIX}probe-{os.getpid()}")
+        try:
+            os.mkdir(p)
+            ok = os.path.exists(os.path.join(p, "memory.max")) and os.path.exists(os.path.join(p, "pids.max"))
+            os.rmdir(p)
+            return "v2" if ok else None
+        except OSError:
+            return None
+    return None
+
+
+def _v2_parent() -> str | None:
+    """A cgroup v2 folder we may create sandboxes in (root: the hierarchy's root; otherwise our
+    own cgroup when it is delegated to us, e.g. under ``systemd-run --user --scope``)."""
+    if not os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+        unified = os.path.join(CGROUP_ROOT, "unified")
+        if not os.path.exists(os.path.join(unified, "cgroup.controllers")):
+            return None
+        root = unified
+    else:
+        root = CGROUP_ROOT
+    try:
+        with open("/proc/self/cgroup") as f:
+            own = next((ln.split(":", 2)[2].strip() for ln in f if ln.startswith("0::")), None)
+    except OSError:
+        return None
+    if own is None:
+        return None
+    folder = os.path.join(root, own.lstrip("/"))
+    if not os.access(folder, os.W_OK):
+        return None
+    try:
+        with open(os.path.join(folder, "cgroup.subtree_control")) as f:
+            enabled = f.read().split()
+    except OSError:
+        return None
+    return folder if {"memory", "pids"} <= set(enabled) else None
+
+
+# ----------------------------------------------------------------------------- the visible runtime
+
+_RUNTIME: dict = {}
+
+
+def runtime_dir() -> str:
+    """A private copy of what untrusted code may see of the course (made once per process):
+    ``autograder/`` with the check core, the worker and the visible checks, and
+    ``datasets/fixtures/``. Never the hidden checks, the reference, the tests or ``.git``."""
+    pid = os.getpid()
+    if _RUNTIME.get("dir") and os.path.isdir(_RUNTIME["dir"]):
+        return _RUNTIME["dir"]          # (forked grading processes share their parent's)
+    top = tempfile.mkdtemp(prefix=f"autograder-runtime-{pid}-")
+    pkg = os.path.join(top, "autograder")
+    os.mkdir(pkg)
+    for name in RUNTIME_FILES:
+        shutil.copyfile(os.path.join(HERE, name), os.path.join(pkg, name))
+    for d in RUNTIME_DIRS:
+        os.mkdir(os.path.join(pkg, d))
+        for name in sorted(os.listdir(os.path.join(HERE, d))):
+            if name.endswith(".py"):
+                shutil.copyfile(os.path.join(HERE, d, name), os.path.join(pkg, d, name))
+    fixtures = os.path.join(REPO, "datasets", "fixtures")
+    if os.path.isdir(fixtures):
+        shutil.copytree(fixtures, os.path.join(top, "datasets", "fixtures"), symlinks=False,
+                        ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for dirpath, dirnames, filenames in os.walk(top):
+        os.chmod(dirpath, 0o755)
+        for n in filenames:
+            os.chmod(os.path.join(dirpath, n), 0o644)
+    os.chmod(top, 0o700)
+    _RUNTIME.update(pid=pid, dir=top)
+    import atexit
+    atexit.register(_remove_runtime, pid, top)
+    return top
+
+
+def _remove_runtime(pid: int, top: str) -> None:
+    if os.getpid() == pid:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def python_paths() -> list[str]:
+    """Folders the interpreter needs, to be bound read-only: its prefix, the environment's
+    ``pyvenv.cfg``/``bin``/``lib``, and any other ``site-packages`` on ``sys.path`` outside
+    the repository (e.g. a user site). Editable installs point into the repository, which is
+    not bound, so the reference package cannot be found inside."""
+    out = []
+
+    def add(p):
+        p = os.path.realpath(p)
+        if os.path.exists(p) and not _inside(p, REPO + "/.git") and p not in out:
+            out.append(p)
+
+    add(sys.base_prefix)
+    venv = _venv_root()
+    if venv:
+        for part in ("pyvenv.cfg", "bin", "lib", "lib64"):
+            path = os.path.join(venv, part)
+            if os.path.exists(path) and not os.path.islink(path):
+                out.append(os.path.abspath(path))
+    exe = os.path.realpath(sys.executable)
+    if not any(_inside(exe, p) for p in out):
+        add(os.path.dirname(exe))
+    for key in ("purelib", "platlib", "stdlib", "platstdlib"):
+        p = sysconfig.get_paths().get(key)
+        if p and not any(_inside(os.path.realpath(p), os.path.realpath(q)) for q in out):
+            add(p)
+    for p in sys.path:
+        if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p) \
+                and not _inside(os.path.realpath(p), os.path.realpath(REPO)) \
+                and not any(_inside(os.path.realpath(p), os.path.realpath(q)) for q in out):
+            add(p)
+    return [p for p in out if not p.startswith("/usr/") and p != "/usr"]
+
+
+def _venv_root() -> str | None:
+    """The virtual environment of this interpreter (also under ``python -S``, where
+    ``sys.prefix`` is not set to it): the folder above ``bin/`` holding ``pyvenv.cfg``."""
+    for candidate in (sys.prefix, os.path.dirname(os.path.dirname(os.path.abspath(sys.executable)))):
+        if os.path.exists(os.path.join(candidate, "pyvenv.cfg")):
+            return candidate
+    return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _installed_copies() -> list[str]:
+    """Installed (non-editable) copies of the reference or the grader in a bound folder:
+    covered by an empty folder inside the sandbox."""
+    found = []
+    for p in sys.path:
+        if not p.endswith(("site-packages", "dist-packages")) or not os.path.isdir(p):
+            continue
+        for name in ("anime_genre", "autograder", "solutions", "tests"):
+            cand = os.path.join(p, name)
+            if os.path.isdir(cand) and not _inside(os.path.realpath(cand), REPO):
+                found.append(cand)
+    return found
+
+
+# ----------------------------------------------------------------------------- one sandbox
+
+def copy_regular_files(src: str, dst: str, budget: int) -> list[str]:
+    """Copy the regular files and folders under ``src`` into ``dst`` without following any
+    link (links, FIFOs, devices and sockets are skipped and listed), at most ``budget``
+    bytes in all. Returns what was skipped."""
+    skipped = []
+    os.makedirs(dst, exist_ok=True)
+    total = 0
+    for root, dirs, files in os.walk(src, followlinks=False):
+        rel = os.path.relpath(root, src)
+        out_root = dst if rel == "." else os.path.join(dst, rel)
+        for d in list(dirs):
+            full = os.path.join(root, d)
+            st = os.lstat(full)
+            if not stat.S_ISDIR(st.st_mode) or d in (".ipynb_checkpoints", "__pycache__"):
+                dirs.remove(d)
+                if not stat.S_ISDIR(st.st_mode):
+                    skipped.append(os.path.join(rel, d))
+                continue
+            os.makedirs(os.path.join(out_root, d), exist_ok=True)
+        for n in files:
+            full = os.path.join(root, n)
             try:
-                ok = subprocess.run(["unshare", flag, "true"], capture_output=True, timeout=10).returncode == 0
-            except (OSError, subprocess.TimeoutExpired):
-                ok = False
-            caps[key] = ok
-            if not ok:
-                what = "network stays reachable" if key == "netns" else "instructor files are protected by permissions only"
-                caps["warnings"].append(f"unshare {flag} refused: {what}")
-    for w in caps["warnings"]:
-        _warnings.warn("sandbox: " + w, RuntimeWarning, stacklevel=2)
-    _CAPS = caps
-    return caps
+                fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                skipped.append(os.path.join(rel, n))
+                continue
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode) or total + st.st_size > budget:
+                    skipped.append(os.path.join(rel, n))
+                    continue
+                total += st.st_size
+                with os.fdopen(os.dup(fd), "rb") as fin, open(os.path.join(out_root, n), "wb") as fout:
+                    shutil.copyfileobj(fin, fout)
+            finally:
+                os.close(fd)
+    return skipped
 
-
-# ----------------------------------------------------------------------------- trusted side
 
 class Sandbox:
-    """A private folder, a cgroup and a launcher command for one untrusted process tree.
+    """A private folder, cgroups and a bubblewrap command line for one untrusted process tree.
 
-    ``sandbox.workdir`` is the private working copy (``copy_from`` is copied into it);
-    ``sandbox.command(argv)`` wraps a command; ``sandbox.close()`` kills every process of
-    the tree and removes the folder and the cgroup. Safe to call ``close`` twice.
+    ``sandbox.workdir`` is the private working copy (``copy_from`` copied in, regular files
+    only); ``sandbox.command(argv)`` wraps a command; ``sandbox.close()`` kills every process
+    of the tree and removes the folder and the cgroups. ``close`` may be called twice.
     """
 
     def __init__(self, limits: SandboxLimits | None = None, copy_from: str | None = None,
-                 base_dir: str | None = None, label: str = "sandbox", workdir: str | None = None):
+                 base_dir: str | None = None, label: str = "sandbox", ipc: bool = False):
         self.limits = limits or SandboxLimits()
-        self.caps = capabilities()
+        self.mode = require()
         self.label = label
-        self.dir = tempfile.mkdtemp(prefix="ag-", dir=base_dir)
-        os.chmod(self.dir, 0o711)           # others may traverse to their files, never list
-        self.workdir = workdir or os.path.join(self.dir, "work")
+        # 0700: ours alone; the pid in the name lets a later run remove what a killed one left
+        self.dir = tempfile.mkdtemp(prefix=f"ag-{os.getpid()}-", dir=base_dir)
+        self.workdir = os.path.join(self.dir, "work")
+        self.skipped = copy_regular_files(copy_from, self.workdir, self.limits.copy_mb << 20) \
+            if copy_from else (os.mkdir(self.workdir) or [])
+        self.has_files = bool(os.listdir(self.workdir))
         self.ipcdir = os.path.join(self.dir, "ipc")
-        if workdir:
-            pass                                # the caller's folder (the caller removes it)
-        elif copy_from:
-            shutil.copytree(copy_from, self.workdir, symlinks=True,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        else:
-            os.mkdir(self.workdir)
         os.mkdir(self.ipcdir)
-        self.cgroup = None
-        if self.caps["cgroup"]:
-            self.cgroup = os.path.join(CGROUP_PIDS, CGROUP_PREFIX + os.path.basename(self.dir))
-            os.mkdir(self.cgroup)
-            with open(os.path.join(self.cgroup, "pids.max"), "w") as f:
-                f.write(str(self.limits.max_processes))
+        self.ipc = ipc
+        self.runtime = runtime_dir()
+        self.cgroups: list[str] = []
+        self._make_cgroups()
         self.pid: int | None = None
         self.closed = False
         _LIVE.add(self)
 
-    # -- launching
-    def spec(self) -> dict:
-        lim = self.limits
-        root = self.caps["root"]
-        expose = _unreachable_prefixes() if root and lim.drop_privileges else []
-        setuid = root and lim.drop_privileges
-        if expose and not self.caps["mountns"]:
-            setuid = False
-            _warnings.warn(f"sandbox: the interpreter under {expose[0]} is not reachable by an "
-                           "unprivileged uid and no mount namespace is available: running as root",
-                           RuntimeWarning, stacklevel=2)
-        return {
-            "cgroup": self.cgroup,
-            "netns": (not lim.network) and self.caps["netns"],
-            "mountns": self.caps["mountns"],
-            "hide": [os.path.realpath(p) for p in lim.hide if os.path.exists(p)],
-            "expose": expose,
-            "rlimits": {"AS": lim.memory_mb * 1024 * 1024, "CPU": lim.cpu_seconds,
-                        "FSIZE": lim.file_mb * 1024 * 1024, "NOFILE": lim.open_files, "CORE": 0},
-            "nproc": lim.max_processes,
-            "setuid": setuid,
-            "own": [self.workdir, self.ipcdir],
-            "workdir": self.workdir,
-        }
+    # -- cgroups
+    def _make_cgroups(self) -> None:
+        kind = probe()["cgroup"] if self.mode == "sandboxed" else None
+        name = CGROUP_PREFIX + os.path.basename(self.dir)
+        mem = self.limits.memory_mb << 20
+        try:
+            if kind == "v1":
+                m = os.path.join(CGROUP_ROOT, "memory", name)
+                p = os.path.join(CGROUP_ROOT, "pids", name)
+                for folder in (m, p):
+                    os.mkdir(folder)
+                    self.cgroups.append(folder)
+                _write(os.path.join(m, "memory.limit_in_bytes"), mem)
+                _write(os.path.join(m, "memory.memsw.limit_in_bytes"), mem, missing_ok=True)
+                _write(os.path.join(p, "pids.max"), self.limits.max_processes)
+            elif kind == "v2":
+                folder = os.path.join(_v2_parent(), name)
+                os.mkdir(folder)
+                self.cgroups.append(folder)
+                _write(os.path.join(folder, "memory.max"), mem)
+                _write(os.path.join(folder, "memory.swap.max"), 0, missing_ok=True)
+                _write(os.path.join(folder, "pids.max"), self.limits.max_processes)
+        except OSError:
+            self._remove_cgroups()
+            self.cgroups = []
 
-    def command(self, argv: list[str]) -> list[str]:
-        """``argv`` wrapped by the launcher (which ``exec``s it: same pid)."""
-        spec_path = os.path.join(self.dir, "spec.marshal")
-        with open(spec_path, "wb") as f:
-            marshal.dump(self.spec(), f)       # marshal, not json: the launcher reads it 13 ms faster
-        return [sys.executable, "-I", "-S", LAUNCHER, spec_path, "--"] + list(argv)
+    # -- launching
+    def bwrap_args(self, env: dict) -> list[str]:
+        """The bubblewrap command line (without the command)."""
+        lim = self.limits
+        tmp = str(lim.tmp_mb << 20)
+        a = [probe()["bwrap"], "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net",
+             "--unshare-uts", "--unshare-cgroup-try", "--disable-userns", "--die-with-parent",
+             "--new-session", "--hostname", "sandbox", "--uid", "1000", "--gid", "1000", "--clearenv"]
+        for k, v in sorted(env.items()):
+            a += ["--setenv", k, v]
+        a += ["--ro-bind", "/usr", "/usr"] + _system_links()
+        for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types"):
+            a += ["--ro-bind-try", f, f]
+        a += ["--proc", "/proc", "--dev", "/dev"]
+        for t in ("/tmp", "/var/tmp", "/dev/shm"):
+            a += ["--perms", "1777", "--size", tmp, "--tmpfs", t]
+        for p in python_paths():
+            a += ["--ro-bind", p, p]
+        for p in _installed_copies():
+            a += ["--perms", "0555", "--size", "4096", "--tmpfs", p]
+        a += ["--ro-bind", self.runtime, INSIDE_RUNTIME]
+        home = data_home()
+        if home:
+            a += ["--ro-bind", home, INSIDE_DATA]
+        # the working folder is a size-limited tmpfs (nothing the code writes reaches the host's
+        # disk); the submission's copy is read-only at /opt/submission and copied in at start
+        a += ["--ro-bind", self.workdir, INSIDE_SUBMISSION,
+              "--perms", "0755", "--size", str(lim.home_mb << 20), "--tmpfs", INSIDE_HOME]
+        if self.ipc:
+            a += ["--bind", self.ipcdir, self.ipcdir]
+        a += ["--chdir", INSIDE_HOME]
+        return a
 
     def env(self, base: dict | None = None) -> dict:
-        """A clean environment for the untrusted process."""
-        env = {k: v for k, v in (base if base is not None else os.environ).items()
-               if k in ("PATH", "LANG", "LC_ALL", "TERM", "PYTHONPATH", "VIRTUAL_ENV",
-                        "JPY_PARENT_PID", "PYDEVD_DISABLE_FILE_VALIDATION")}
-        env.update(HOME=self.workdir, TMPDIR=self.workdir, MPLCONFIGDIR=self.workdir,
-                   IPYTHONDIR=os.path.join(self.workdir, ".ipython"),
-                   JUPYTER_RUNTIME_DIR=self.ipcdir, JUPYTER_CONFIG_DIR=os.path.join(self.workdir, ".jupyter"),
+        """The whole environment of the untrusted process (nothing else is inherited)."""
+        base = base if base is not None else os.environ
+        env = {k: v for k, v in base.items() if k in ("LANG", "LC_ALL", "TERM", "JPY_PARENT_PID",
+                                                      "PYDEVD_DISABLE_FILE_VALIDATION")}
+        inside = self.mode == "sandboxed"
+        home = INSIDE_HOME if inside else self.workdir
+        tmp = "/tmp" if inside else self.workdir
+        env.update(HOME=home, TMPDIR=tmp, MPLCONFIGDIR=os.path.join(tmp, "mpl"),
+                   IPYTHONDIR=os.path.join(tmp, "ipython"), JUPYTER_RUNTIME_DIR=self.ipcdir,
+                   JUPYTER_CONFIG_DIR=os.path.join(tmp, "jupyter"), JUPYTER_DATA_DIR=os.path.join(tmp, "jupyter-data"),
+                   PATH=os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
+                   PYTHONPATH=INSIDE_RUNTIME if inside else self.runtime,
                    OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   MALLOC_ARENA_MAX="2", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
-        env.setdefault("PATH", "/usr/bin:/bin")
+                   MALLOC_ARENA_MAX="2", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONHASHSEED="0", LANG=env.get("LANG", "C.UTF-8"))
+        home_data = data_home()
+        if home_data:
+            env["ANIME_GENRE_DATA_HOME"] = INSIDE_DATA if inside else home_data
         return env
 
-    # -- what happened
-    def fork_limit_hits(self) -> int:
-        """How many times a fork/thread creation was refused by the pids cgroup."""
-        if not self.cgroup:
-            return 0
-        try:
-            with open(os.path.join(self.cgroup, "pids.events")) as f:
-                return int(f.read().split()[1])
-        except (OSError, ValueError, IndexError):
-            return 0
+    def runtime_path(self, *parts: str) -> str:
+        """A file of the visible runtime, as the sandboxed process sees it."""
+        top = INSIDE_RUNTIME if self.mode == "sandboxed" else self.runtime
+        return os.path.join(top, *parts)
 
-    def processes(self) -> list[int]:
-        """Pids still alive in this sandbox."""
-        pids = set()
-        if self.cgroup and os.path.isdir(self.cgroup):
+    def launcher_spec(self) -> dict:
+        lim = self.limits
+        procs = [os.path.join(c, "cgroup.procs") for c in self.cgroups]
+        return {"cgroups": procs,
+                "rlimits": {"AS": lim.memory_mb << 20, "CPU": lim.cpu_seconds, "FSIZE": lim.file_mb << 20,
+                            "NOFILE": lim.open_files, "CORE": 0},
+                # a pids cgroup counts this sandbox alone; without one, RLIMIT_NPROC counts the
+                # processes of the sandbox's own user namespace (Linux >= 5.14)
+                "nproc": 0 if self.cgroups else lim.max_processes,
+                "chdir": None if self.mode == "sandboxed" else self.workdir}
+
+    def command(self, argv: list[str], env: dict | None = None) -> list[str]:
+        """``argv`` as it must be started: the launcher, then bubblewrap, then the command.
+        ``env`` (see :meth:`env`) goes inside the sandbox; start the result with an empty
+        environment."""
+        env = env if env is not None else self.env()
+        head = [sys.executable, "-I", "-S", LAUNCHER, json.dumps(self.launcher_spec()), "--"]
+        if self.mode == "sandboxed":
+            if self.has_files:
+                argv = ["/bin/sh", "-c", f'cp -R {INSIDE_SUBMISSION}/. {INSIDE_HOME}/ 2>/dev/null; exec "$@"',
+                        "sh"] + list(argv)
+            return head + self.bwrap_args(env) + ["--"] + list(argv)
+        return head + ["/usr/bin/env", "-i"] + [f"{k}={v}" for k, v in sorted(env.items())] + list(argv)
+
+    # -- what happened
+    def _read_cg(self, name: str, key: str | None = None) -> int:
+        for c in self.cgroups:
+            path = os.path.join(c, name)
             try:
-                with open(os.path.join(self.cgroup, "cgroup.procs")) as f:
-                    pids.update(int(x) for x in f.read().split())
+                with open(path) as f:
+                    text = f.read()
             except OSError:
-                pass
-        if self.pid is not None:
-            pids.update(_session_members(self.pid))
-            if self.caps["root"] and self.limits.drop_privileges:
-                pids.update(_uid_members(UID_BASE + self.pid))
-        pids.discard(os.getpid())
-        return sorted(pids)
+                continue
+            if key is None:
+                return int(text.split()[0])
+            for line in text.splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == key:
+                    return int(parts[1])
+        return 0
+
+    def fork_limit_hits(self) -> int:
+        """How many times the pids cgroup refused a fork or a thread."""
+        return self._read_cg("pids.events", "max")
+
+    def memory_limit_hits(self) -> int:
+        """How many processes the memory cgroup's OOM killer ended."""
+        return self._read_cg("memory.oom_control", "oom_kill") or self._read_cg("memory.events", "oom_kill")
 
     # -- the end
     def kill(self) -> None:
-        """SIGKILL every process of the tree until none is left (a fork bomb cannot outrun
-        it: the cgroup caps its size and each round kills what exists)."""
+        """SIGKILL the sandbox: bubblewrap's death takes its pid namespace with it (and every
+        process left in the cgroups is killed too)."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
         for _ in range(200):
-            pids = self.processes()
+            pids = self._cgroup_pids()
             if not pids:
-                return
+                break
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            _reap(pids)
             time.sleep(0.01)
+        if self.mode != "sandboxed" and self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)     # the launcher made it a session leader
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _cgroup_pids(self) -> list[int]:
+        out = set()
+        for c in self.cgroups:
+            try:
+                with open(os.path.join(c, "cgroup.procs")) as f:
+                    out.update(int(x) for x in f.read().split())
+            except OSError:
+                pass
+        out.discard(os.getpid())
+        return sorted(out)
+
+    def _remove_cgroups(self) -> None:
+        for c in self.cgroups:
+            for _ in range(100):
+                try:
+                    os.rmdir(c)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:        # zombies not yet reaped
+                    time.sleep(0.02)
 
     def close(self) -> None:
         if self.closed:
@@ -230,16 +583,8 @@ class Sandbox:
         try:
             self.kill()
         finally:
-            if self.cgroup:
-                for _ in range(100):
-                    try:
-                        os.rmdir(self.cgroup)
-                        break
-                    except FileNotFoundError:
-                        break
-                    except OSError:        # zombies not yet reaped by their parent
-                        time.sleep(0.02)
-            shutil.rmtree(self.dir, ignore_errors=True)
+            self._remove_cgroups()
+            force_rmtree(self.dir)
             _LIVE.discard(self)
 
     def __enter__(self):
@@ -247,6 +592,143 @@ class Sandbox:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def force_rmtree(path: str) -> None:
+    """Remove a sandbox's folder even where its code took the permissions away (a folder of
+    mode 000 in its socket folder): give them back, never following a link."""
+    def fix(func, p, exc):
+        parent = os.path.dirname(p)
+        for q in (parent, p):
+            try:
+                if not os.path.islink(q):
+                    os.chmod(q, 0o700)
+            except OSError:
+                pass
+        try:
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p, onerror=lambda *a: None)
+            else:
+                os.unlink(p)
+        except OSError:
+            pass
+    shutil.rmtree(path, onerror=fix)
+    if os.path.lexists(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _write(path: str, value, missing_ok: bool = False) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(str(value))
+    except FileNotFoundError:
+        if not missing_ok:
+            raise
+    except OSError:
+        if not missing_ok:
+            raise
+
+
+_STALE = re.compile(r"(?:^|-)(?:ag|autograder-runtime)-(\d+)-[^-]*$")
+
+
+def _dead(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def reap_stale() -> list[str]:
+    """Remove what graders that were killed (out of memory, SIGKILL: no clean-up ran) left:
+    sandbox folders, runtime copies and cgroups named after a process that no longer exists,
+    and only ours. Returns what was removed."""
+    removed = []
+    tmp = tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        names = []
+    for name in names:
+        m = _STALE.search(name)
+        path = os.path.join(tmp, name)
+        if not m or not name.startswith(("ag-", "autograder-runtime-")) or not _dead(int(m.group(1))):
+            continue
+        try:
+            if os.lstat(path).st_uid != os.geteuid() or os.path.islink(path):
+                continue
+        except OSError:
+            continue
+        force_rmtree(path)
+        removed.append(path)
+    for parent in _cgroup_parents():
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            m = _STALE.search(name)
+            if name.startswith("autograder-") and m and _dead(int(m.group(1))):
+                sweep_cgroups(name, parents=[parent])
+                removed.append(os.path.join(parent, name))
+    return removed
+
+
+def _cgroup_parents() -> list[str]:
+    """Folders our sandboxes' cgroups are made in (v1 memory and pids, or our v2 cgroup)."""
+    parents = [os.path.join(CGROUP_ROOT, c) for c in ("memory", "pids")]
+    v2 = _v2_parent()
+    return parents + [v2] if v2 else parents
+
+
+def sweep_cgroups(prefix: str, parents: list | None = None) -> None:
+    """Kill every process left in the cgroups whose names start with ``prefix`` (a grading
+    process that died mid-run leaves its sandboxes' cgroups behind) and remove them."""
+    for parent in parents if parents is not None else _cgroup_parents():
+        try:
+            names = [n for n in os.listdir(parent) if n.startswith(prefix)]
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(parent, name)
+            for _ in range(100):
+                try:
+                    with open(os.path.join(path, "cgroup.procs")) as f:
+                        pids = [int(x) for x in f.read().split()]
+                except OSError:
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                time.sleep(0.02)
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+def _is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def data_home() -> str | None:
+    """The real data home, exposed read-only (public data) when configured and present."""
+    home = os.environ.get("ANIME_GENRE_DATA_HOME")
+    return os.path.realpath(home) if home and os.path.isdir(home) else None
 
 
 _LIVE: set = set()
@@ -261,59 +743,17 @@ import atexit  # noqa: E402  (registered once the helpers exist)
 atexit.register(_close_all)
 
 
-def _reap(pids) -> None:
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-
-
-def _proc_stat(pid: int):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-    except OSError:
-        return None
-    fields = data.rsplit(")", 1)[1].split()
-    return fields  # fields[0] = state, [3] = pgrp, [4] = session
-
-
-def _session_members(sid: int) -> set:
-    out = set()
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            st = _proc_stat(int(name))
-            if st and st[0] != "Z" and int(st[3]) == sid:
-                out.add(int(name))
-    return out
-
-
-def _uid_members(uid: int) -> set:
-    out = set()
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if os.stat(f"/proc/{name}").st_uid == uid:
-                    st = _proc_stat(int(name))
-                    if st and st[0] != "Z":
-                        out.add(int(name))
-            except OSError:
-                pass
-    return out
-
-
-def spawn(argv: list[str], limits: SandboxLimits | None = None, copy_from: str | None = None,
-          env: dict | None = None, label: str = "process", workdir: str | None = None,
-          base_dir: str | None = None, **popen_kw) -> "SandboxedPopen":
+def spawn(argv: list[str], limits: SandboxLimits | None = None, label: str = "process",
+          base_dir: str | None = None, copy_from: str | None = None, **popen_kw) -> "SandboxedPopen":
     """Start ``argv`` in a new sandbox; returns a Popen whose ``release()`` closes it
-    (``wait()`` also releases it once the process has ended)."""
-    sb = Sandbox(limits, copy_from=copy_from, label=label, workdir=workdir, base_dir=base_dir)
+    (``wait()`` also releases it once the process has ended). ``argv`` names files as the
+    sandbox sees them (see :meth:`Sandbox.runtime_path`)."""
+    sb = Sandbox(limits, copy_from=copy_from, label=label, base_dir=base_dir)
     popen_kw.pop("cwd", None)
+    popen_kw.pop("env", None)
     popen_kw.setdefault("close_fds", True)
     try:
-        proc = SandboxedPopen(sb.command(argv), cwd=sb.workdir, env=sb.env(env),
-                              start_new_session=True, **popen_kw)
+        proc = SandboxedPopen(sb.command(argv), cwd=sb.dir, env={}, **popen_kw)
     except BaseException:
         sb.close()
         raise
@@ -333,10 +773,10 @@ class SandboxedPopen(subprocess.Popen):
         return code
 
     def release(self) -> None:
-        """Kill the whole tree, reap, remove the sandbox folder and cgroup."""
+        """Kill the whole tree, reap, remove the sandbox folder and cgroups."""
         self.sandbox.close()
         try:
-            subprocess.Popen.wait(self, timeout=5)
+            subprocess.Popen.wait(self, timeout=30)
         except subprocess.TimeoutExpired:
             pass
 
@@ -344,43 +784,99 @@ class SandboxedPopen(subprocess.Popen):
 # ----------------------------------------------------------------------------- kernels
 
 try:
+    import zmq
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import Dict as _TDict, Unicode as _TUnicode
-except ImportError:  # the launcher runs with -S: no third-party packages
+    import zmq.asyncio
+    from traitlets import DottedObjectName as _TDotted, Type as _TType, default as _tdefault
+    from traitlets import Dict as _TDict, Integer as _TInt, Unicode as _TUnicode
+except ImportError:  # a worker-only install: no jupyter
     AsyncKernelManager = None
 
 if AsyncKernelManager is not None:
-    class SandboxKernelManager(AsyncKernelManager):
-        """A kernel in a :class:`Sandbox`, talking over unix sockets.
+    def _bounded_context(max_message_bytes: int):
+        """A ZMQ context whose sockets drop any message over ``max_message_bytes`` and never
+        reconnect (they connect once, to the kernel's own freshly bound sockets)."""
+        ctx = zmq.asyncio.Context()
+        ctx.setsockopt(zmq.MAXMSGSIZE, int(max_message_bytes))
+        ctx.setsockopt(zmq.RECONNECT_IVL, -1)
+        return ctx
 
-        Configure with ``c.SandboxKernelManager.limits = {"memory_mb": 512, ...}`` (the
-        fields of :class:`SandboxLimits`). The kernel's working directory is a private copy
-        of the folder nbclient asks for (the notebook's folder)."""
+    class SandboxKernelClient(AsyncKernelClient):
+        """A client that never opens a socket path after the kernel's code has started to run:
+        no heartbeat channel (it re-creates its socket, which would resolve the path again;
+        nbclient watches the process instead) and, through the manager's context, no
+        automatic reconnection. The socket files live in a folder the sandbox can write, so
+        a path resolved later could lead anywhere the student's code pointed it."""
+
+        max_message_bytes = _TInt(8 << 20, help="largest ZMQ message read from the kernel").tag(config=True)
+
+        @_tdefault("context")
+        def _sandbox_context(self):
+            return _bounded_context(self.max_message_bytes)
+
+        def start_channels(self, shell=True, iopub=True, stdin=True, hb=True, control=True):
+            super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
+    class SandboxKernelManager(AsyncKernelManager):
+        """A Jupyter kernel in a :class:`Sandbox`, talking over unix sockets (ZMQ ``ipc``:
+        TCP does not cross the network namespace) in a folder of its own.
+
+        Configure with ``c.SandboxKernelManager.limits = {"memory_mb": 512, ...}`` (fields of
+        :class:`SandboxLimits`). The kernel's working directory is a private copy of the folder
+        nbclient asks for (the notebook's folder). Messages from the kernel larger than
+        ``max_message_bytes`` drop the connection instead of being read."""
 
         limits = _TDict({}, help="SandboxLimits fields").tag(config=True)
         base_dir = _TUnicode("", help="where sandbox folders go (default: the temp dir)").tag(config=True)
+        max_message_bytes = _TInt(8 << 20, help="largest ZMQ message read from the kernel").tag(config=True)
 
         sandbox: Sandbox | None = None
 
+        client_class = _TDotted("autograder.sandbox.SandboxKernelClient")
+        client_factory = _TType(klass="autograder.sandbox.SandboxKernelClient")
+
+        @_tdefault("context")
+        def _sandbox_context(self):
+            self._created_context = True
+            return _bounded_context(self.max_message_bytes)
+
+        def client(self, **kwargs):
+            kwargs.setdefault("max_message_bytes", self.max_message_bytes)
+            return super().client(**kwargs)
+
         async def _async_pre_start_kernel(self, **kw):
-            lim = dict(self.limits)
-            if "hide" in lim:
-                lim["hide"] = tuple(lim["hide"])
-            self.sandbox = Sandbox(SandboxLimits(**lim), copy_from=kw.get("cwd"),
-                                   base_dir=self.base_dir or None, label="kernel")
+            self.sandbox = Sandbox(SandboxLimits(**dict(self.limits)), copy_from=kw.get("cwd"),
+                                   base_dir=self.base_dir or None, label="kernel", ipc=True)
             self.transport = "ipc"
             self.connection_file = os.path.join(self.sandbox.ipcdir, "kernel.json")
             self.ip = os.path.join(self.sandbox.ipcdir, "k")
-            kw["cwd"] = self.sandbox.workdir
-            kw["env"] = self.sandbox.env(kw.get("env") or os.environ)
+            kw["cwd"] = self.sandbox.dir
+            env = self.sandbox.env(kw.get("env") or os.environ)
             cmd, kw = await super()._async_pre_start_kernel(**kw)
-            return self.sandbox.command(cmd), kw
+            kw["env"] = {}
+            kw["stdout"] = kw["stderr"] = subprocess.DEVNULL   # the kernel's own chatter
+            return self.sandbox.command(cmd, env), kw
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             await super()._async_launch_kernel(kernel_cmd, **kw)
             proc = getattr(self.provisioner, "process", None)
             if proc is not None and self.sandbox is not None:
                 self.sandbox.pid = proc.pid
+            await self._sockets_bound(proc)
+
+        async def _sockets_bound(self, proc, timeout: float = 300.0) -> None:
+            """Wait until the kernel has bound all its sockets (before any cell runs), since
+            the client connects once and never again."""
+            import asyncio
+            paths = [f"{self.ip}-{getattr(self, name)}" for name in
+                     ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")]
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                if all(_is_socket(p) for p in paths) or (proc is not None and proc.poll() is not None):
+                    await asyncio.sleep(0.05)       # bound; give listen() its moment
+                    return
+                await asyncio.sleep(0.02)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             try:
@@ -395,15 +891,3 @@ if AsyncKernelManager is not None:
             return None if proc is None else proc.poll()
 else:  # pragma: no cover
     SandboxKernelManager = None
-
-
-def _unreachable_prefixes() -> list:
-    """Folders untrusted code needs that an unprivileged uid could not reach (to be exposed
-    in the sandbox's mount namespace): the interpreter, the environment and this package,
-    whose judge worker runs there (its ``hidden/`` folder is overmounted afterwards)."""
-    out = []
-    here = os.path.dirname(os.path.realpath(__file__))
-    for p in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), here}:
-        if _closed_ancestor(p) is not None:
-            out.append(p)
-    return sorted(out)

@@ -1,15 +1,17 @@
 """The untrusted side of grading: runs a student's solution cells and answers calls.
 
-Started by :mod:`autograder.judge` as ``python -I -S worker.py``: isolated mode, no ``site``
-processing, so the editable install's ``.pth`` hook (which makes ``anime_genre`` importable)
-never runs. The judge sends, as the first message, the site-packages folders to add, the
-cells to execute and the time limit per cell. The worker then answers requests until its
-input closes.
+Started by :mod:`autograder.judge` inside a sandbox (:mod:`autograder.sandbox`) as
+``python -I -S worker.py``: isolated mode, no ``site`` processing. The judge sends, as the
+first message, the site-packages folders to add, the cells to execute and the CPU-time
+budgets. The worker then answers requests until its input closes. Its stdout and stderr go to
+/dev/null: the only thing the judge reads from it is the protocol pipe.
 
-Wire format, both directions: 8-byte big-endian length, then UTF-8 JSON. Values are encoded
-by :func:`encode` / :func:`decode` below — plain JSON plus a few tagged objects (tuples,
-dicts with any keys, numpy arrays and scalars as ``np.save(allow_pickle=False)`` bytes,
-scipy CSR matrices, handles to objects that stay in the worker). Nothing is ever pickled.
+Wire format, both directions (see *framing* below): a message is JSON in frames of at most
+1 MiB, followed by binary blobs (arrays as ``np.save(allow_pickle=False)`` bytes, bytes, long
+strings), each also in frames; the reader enforces the caps before allocating. Values are
+encoded by :func:`encode` / :func:`decode` — plain JSON plus a few tagged objects (tuples,
+dicts with any keys, numpy arrays and scalars, object arrays with their shape, scipy CSR
+matrices, handles to objects that stay in the worker). Nothing is ever pickled.
 
 This file imports nothing from ``autograder`` (the worker cannot import the package) and
 the judge imports its codec from here, so both sides share one definition of the format.
@@ -17,14 +19,17 @@ Only the standard library and numpy are imported at module level.
 """
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
 import struct
 import sys
 
-MAX_MESSAGE = 512 * 1024 * 1024
+FRAME_MAX = 1 << 20          # one frame on the pipe
+JSON_MAX = 4 << 20           # the JSON part of one message (arrays and long strings are blobs)
+BLOB_MAX = 64 << 20          # all blobs of one message together
+BLOBS_MAX = 4096             # how many blobs one message may carry
+LONG_STR = 4096              # strings longer than this travel as blobs
 ALLOWED_KINDS = "biufcU"     # bool, int, uint, float, complex, unicode
 BLOCKED_PREFIXES = ("anime_genre", "autograder")
 
@@ -34,14 +39,37 @@ class ProtocolError(Exception):
 
 
 # ----------------------------------------------------------------------------- framing
+#
+# A message is its JSON text in frames of kind b"j" (more follows) / b"J" (last), then each
+# blob in frames b"b" / b"B". A frame is 1 kind byte, a 4-byte big-endian length, at most
+# FRAME_MAX bytes of payload. The reader refuses anything larger than the caps before it
+# allocates it, so a hostile peer can make it read at most JSON_MAX + BLOB_MAX bytes.
 
-def write_message(fd: int, obj) -> None:
-    data = json.dumps(obj, allow_nan=True, separators=(",", ":")).encode("utf-8")
-    buf = struct.pack(">Q", len(data)) + data
+def _frames(fd: int, kind: bytes, data: bytes) -> None:
+    view = memoryview(data)
+    more, last = kind.lower(), kind.upper()
+    while True:
+        part, view = view[:FRAME_MAX], view[FRAME_MAX:]
+        _write_all(fd, (last if not len(view) else more) + struct.pack(">I", len(part)) + bytes(part))
+        if not len(view):
+            return
+
+
+def _write_all(fd: int, buf: bytes) -> None:
     view = memoryview(buf)
     while view:
         n = os.write(fd, view)
         view = view[n:]
+
+
+def write_message(fd: int, obj, blobs: list | None = None) -> None:
+    blobs = blobs or []
+    if blobs:
+        obj = dict(obj)
+        obj["#blobs"] = len(blobs)
+    _frames(fd, b"J", json.dumps(obj, allow_nan=True, separators=(",", ":")).encode("utf-8"))
+    for b in blobs:
+        _frames(fd, b"B", bytes(b))
 
 
 def read_exact(fd: int, n: int) -> bytes:
@@ -55,11 +83,41 @@ def read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
+def read_part(read, kind: bytes, cap: int) -> bytes:
+    """Frames of one part (JSON or one blob) with ``read(n) -> bytes``; at most ``cap`` bytes."""
+    chunks, total = [], 0
+    while True:
+        head = read(5)
+        k, (n,) = head[:1], struct.unpack(">I", head[1:])
+        if k not in (kind.lower(), kind.upper()):
+            raise ProtocolError(f"unexpected frame kind {k!r}")
+        if n > FRAME_MAX or total + n > cap:
+            raise ProtocolError("message larger than the limit")
+        chunks.append(read(n))
+        total += n
+        if k == kind.upper():
+            return b"".join(chunks)
+
+
+def read_message_with(read):
+    """One message: ``(object, blobs)``. Any malformed input raises (ProtocolError, ValueError,
+    RecursionError...): the caller treats every exception as a broken channel."""
+    obj = json.loads(read_part(read, b"J", JSON_MAX).decode("utf-8"))
+    if not isinstance(obj, dict):
+        raise ProtocolError("a message must be an object")
+    n = obj.pop("#blobs", 0)
+    if type(n) is not int or not 0 <= n <= BLOBS_MAX:
+        raise ProtocolError("bad blob count")
+    blobs, total = [], 0
+    for _ in range(n):
+        b = read_part(read, b"B", BLOB_MAX - total)
+        total += len(b)
+        blobs.append(b)
+    return obj, blobs
+
+
 def read_message(fd: int):
-    (n,) = struct.unpack(">Q", read_exact(fd, 8))
-    if n > MAX_MESSAGE:
-        raise ProtocolError(f"message of {n} bytes is larger than the limit")
-    return json.loads(read_exact(fd, n).decode("utf-8"))
+    return read_message_with(lambda n: read_exact(fd, n))
 
 
 # ----------------------------------------------------------------------------- codec
@@ -69,18 +127,24 @@ def _np():
     return numpy
 
 
-def _encode_array(arr) -> dict:
+def _encode_array(arr, blobs: list) -> int:
     np = _np()
     if arr.dtype.kind not in ALLOWED_KINDS:
         raise TypeError(f"cannot transfer an array of dtype {arr.dtype}")
     buf = io.BytesIO()
     np.save(buf, arr if arr.flags.c_contiguous else arr.copy(order="C"), allow_pickle=False)
-    return {"$nd": base64.b64encode(buf.getvalue()).decode("ascii")}
+    blobs.append(buf.getvalue())
+    return len(blobs) - 1
 
 
-def _decode_array(payload: str):
+def _blob(blobs, index) -> bytes:
+    if blobs is None or type(index) is not int or not 0 <= index < len(blobs):
+        raise ProtocolError("reference to a missing blob")
+    return blobs[index]
+
+
+def _decode_array(raw: bytes):
     np = _np()
-    raw = base64.b64decode(payload, validate=True)
     # Check the header before np.load: it allocates the declared shape up front, so a forged
     # header could make the trusted side allocate far more memory than the message holds.
     f = io.BytesIO(raw)
@@ -111,14 +175,22 @@ def _is_sparse(value) -> bool:
     return mod.startswith("scipy.sparse") and hasattr(value, "tocsr")
 
 
-def encode(value, handles=None, depth: int = 0):
-    """Encode a value. ``handles`` (a :class:`Handles`) turns anything else into a handle;
-    without it (the judge's side, except for :class:`RemoteObject`) other values raise
-    ``TypeError``."""
+def encode(value, handles=None, blobs: list | None = None, depth: int = 0):
+    """Encode a value; arrays, bytes and long strings go into ``blobs`` (a list the caller
+    sends with the message). ``handles`` (a :class:`Handles`) turns anything else into a
+    handle; without it (the judge's side, except for :class:`RemoteObject`) other values
+    raise ``TypeError``."""
+    if blobs is None:
+        blobs = []
     if depth > 100:
         raise TypeError("value nested more than 100 levels deep")
     t = type(value)
-    if value is None or t is bool or t is int or t is str:
+    if value is None or t is bool or t is int:
+        return value
+    if t is str:
+        if len(value) > LONG_STR:
+            blobs.append(value.encode("utf-8", "surrogatepass"))
+            return {"$s": len(blobs) - 1}
         return value
     if t is float:
         if value != value or value in (float("inf"), float("-inf")):
@@ -128,48 +200,55 @@ def encode(value, handles=None, depth: int = 0):
     if ref is not None and type(ref) is int:
         return {"$h": ref}
     if t is list:
-        return [encode(v, handles, depth + 1) for v in value]
+        return [encode(v, handles, blobs, depth + 1) for v in value]
     if t is tuple:
-        return {"$t": [encode(v, handles, depth + 1) for v in value]}
+        return {"$t": [encode(v, handles, blobs, depth + 1) for v in value]}
     if t is dict:
-        return {"$d": [[encode(k, handles, depth + 1), encode(v, handles, depth + 1)]
+        return {"$d": [[encode(k, handles, blobs, depth + 1), encode(v, handles, blobs, depth + 1)]
                        for k, v in value.items()]}
     if t in (set, frozenset):
-        return {"$set": [encode(v, handles, depth + 1) for v in value],
+        return {"$set": [encode(v, handles, blobs, depth + 1) for v in value],
                 "frozen": t is frozenset}
     if t is bytes:
-        return {"$b": base64.b64encode(value).decode("ascii")}
+        blobs.append(value)
+        return {"$b": len(blobs) - 1}
     if "numpy" in sys.modules:
         np = sys.modules["numpy"]
         if t is np.ndarray:
-            if value.dtype.kind == "O" and handles is not None:
-                return {"$ond": encode(value.tolist(), handles, depth + 1)}
-            return _encode_array(value)
+            if value.dtype.kind == "O":
+                # keeps its shape: nested lists of the elements, rebuilt as an object array
+                return {"$ond": encode(value.tolist(), handles, blobs, depth + 1),
+                        "shape": [int(n) for n in value.shape]}
+            return {"$nd": _encode_array(value, blobs)}
         if isinstance(value, np.generic) and value.dtype.kind in ALLOWED_KINDS:
-            return {"$ns": _encode_array(np.asarray(value))["$nd"]}
+            return {"$ns": _encode_array(np.asarray(value), blobs)}
     if _is_sparse(value):
         m = value.tocsr()
-        return {"$csr": {"data": _encode_array(m.data), "indices": _encode_array(m.indices),
-                         "indptr": _encode_array(m.indptr), "shape": list(m.shape),
+        return {"$csr": {"data": _encode_array(m.data, blobs), "indices": _encode_array(m.indices, blobs),
+                         "indptr": _encode_array(m.indptr, blobs), "shape": [int(n) for n in m.shape],
                          "array": "array" in type(value).__name__}}
     if handles is not None:
         # subclasses of plain types (e.g. a float subclass) travel as the plain value
         for base in (bool, int, float, str):
             if isinstance(value, base):
-                return encode(base(value), handles, depth + 1)
+                return encode(base(value), handles, blobs, depth + 1)
         return handles.add(value)
     raise TypeError(f"cannot send a value of type {t.__name__} to the student's code")
 
 
-def decode(obj, handles=None, make_remote=None, depth: int = 0):
+def decode(obj, handles=None, make_remote=None, depth: int = 0, blobs: list | None = None):
     """Decode a value. Handles resolve through ``handles`` (worker side) or become
-    ``make_remote(id, info)`` (judge side)."""
+    ``make_remote(id, info)`` (judge side); ``blobs`` are the message's binary parts."""
     if depth > 100:
         raise ProtocolError("value nested more than 100 levels deep")
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
+
+    def sub(v):
+        return decode(v, handles, make_remote, depth + 1, blobs)
+
     if isinstance(obj, list):
-        return [decode(v, handles, make_remote, depth + 1) for v in obj]
+        return [sub(v) for v in obj]
     if not isinstance(obj, dict) or not obj:
         raise ProtocolError(f"unexpected value {type(obj).__name__}")
     if "$f" in obj:
@@ -177,32 +256,50 @@ def decode(obj, handles=None, make_remote=None, depth: int = 0):
         if text not in ("nan", "inf", "-inf"):
             raise ProtocolError("bad float")
         return float(text)
+    if "$s" in obj:
+        return _blob(blobs, obj["$s"]).decode("utf-8", "surrogatepass")
     if "$t" in obj:
-        return tuple(decode(v, handles, make_remote, depth + 1) for v in obj["$t"])
+        return tuple(sub(v) for v in obj["$t"])
     if "$d" in obj:
         out = {}
         for k, v in obj["$d"]:
-            out[decode(k, handles, make_remote, depth + 1)] = decode(v, handles, make_remote, depth + 1)
+            out[sub(k)] = sub(v)
         return out
     if "$set" in obj:
-        items = [decode(v, handles, make_remote, depth + 1) for v in obj["$set"]]
+        items = [sub(v) for v in obj["$set"]]
         return frozenset(items) if obj.get("frozen") else set(items)
     if "$b" in obj:
-        return base64.b64decode(obj["$b"], validate=True)
+        return bytes(_blob(blobs, obj["$b"]))
     if "$nd" in obj:
-        return _decode_array(obj["$nd"])
+        return _decode_array(_blob(blobs, obj["$nd"]))
     if "$ns" in obj:
-        return _decode_array(obj["$ns"])[()]
+        return _decode_array(_blob(blobs, obj["$ns"]))[()]
     if "$ond" in obj:
         np = _np()
-        items = decode(obj["$ond"], handles, make_remote, depth + 1)
-        arr = np.empty(len(items), dtype=object)
-        arr[:] = items
+        items = sub(obj["$ond"])
+        shape = obj.get("shape", [len(items)])
+        if type(shape) is not list or len(shape) > 32 or any(type(n) is not int or n < 0 for n in shape):
+            raise ProtocolError("bad object-array shape")
+        size = 1
+        for n in shape:
+            size *= n
+        # the declared shape must match what was sent before anything is allocated
+        if size != _count_leaves(items, len(shape)):
+            raise ProtocolError("object array of the wrong size")
+        shape = tuple(shape)
+        arr = np.empty(shape, dtype=object)
+        if arr.size:
+            flat = items
+            for _ in range(len(shape) - 1):
+                flat = [x for row in flat for x in row]
+            if len(flat) != arr.size:
+                raise ProtocolError("object array of the wrong size")
+            arr.reshape(-1)[:] = flat
         return arr
     if "$csr" in obj:
         import scipy.sparse as sp
         c = obj["$csr"]
-        parts = [_decode_array(c[k]["$nd"]) for k in ("data", "indices", "indptr")]
+        parts = [_decode_array(_blob(blobs, c[k])) for k in ("data", "indices", "indptr")]
         shape = tuple(int(s) for s in c["shape"])
         cls = sp.csr_array if c.get("array") else sp.csr_matrix
         m = cls(tuple(parts), shape=shape)
@@ -215,6 +312,19 @@ def decode(obj, handles=None, make_remote=None, depth: int = 0):
             raise ProtocolError("unexpected handle")
         return make_remote(int(obj["$h"]), obj)
     raise ProtocolError(f"unknown tag in {sorted(obj)[:3]}")
+
+
+def _count_leaves(items, depth: int) -> int:
+    """How many elements ``depth`` levels of nested lists hold (-1 if the nesting is ragged)."""
+    if depth <= 1:
+        return len(items) if isinstance(items, list) else -1
+    total = 0
+    for row in items if isinstance(items, list) else [None]:
+        n = _count_leaves(row, depth - 1) if isinstance(row, list) else -1
+        if n < 0:
+            return -1
+        total += n
+    return total
 
 
 class Handles:
@@ -267,8 +377,34 @@ def _error(exc) -> dict:
             "not_implemented": isinstance(exc, NotImplementedError)}
 
 
-class _CellTimeout(BaseException):
-    pass
+class _CPUTimeout(BaseException):
+    """The cell or call used up its CPU-time budget (ITIMER_PROF: CPU time, not wall time,
+    so a loaded machine does not make correct code time out)."""
+
+
+def _on_prof(signum, frame):
+    raise _CPUTimeout()
+
+
+def _cpu_budget(seconds: float) -> None:
+    import signal
+    signal.setitimer(signal.ITIMER_PROF, max(float(seconds), 0.0))
+
+
+def _cpu_backstop(extra: float) -> None:
+    """RLIMIT_CPU a little above what is used now plus ``extra``: if student code swallows
+    the timer's exception, the kernel ends the process (SIGXCPU)."""
+    import resource
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    now = int(used.ru_utime + used.ru_stime) + 1
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    soft = now + int(extra) + 2
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        pass
 
 
 def _describe(obj) -> dict:
@@ -294,42 +430,41 @@ def serve(config: dict, proto_in: int, proto_out: int) -> None:
     is followed by a fork: the child announces ``ready`` and answers requests for that
     exercise until told ``done``, while the parent waits, then goes on with the next cells.
     So each exercise sees the notebook as it was at its own cell, in a process of its own,
-    and the imports are paid once. Without stops, the process itself serves at the end."""
+    and the imports are paid once. Without stops, the process itself serves at the end.
+
+    Budgets are CPU seconds: ``cell_timeout`` per cell, ``call_timeout`` per request,
+    ``exercise_timeout`` for one exercise's process (a hard RLIMIT_CPU)."""
     import signal
     import time
 
     ns = {"__name__": "__main__", "__builtins__": __builtins__}
-    cell_time = float(config.get("cell_timeout", 10))
-
-    def alarm(signum, frame):
-        raise _CellTimeout()
-
-    signal.signal(signal.SIGALRM, alarm)
+    cell_cpu = float(config.get("cell_timeout", 10))
+    signal.signal(signal.SIGPROF, _on_prof)
     report = []
     for cell in config["cells"]:
         t0 = time.monotonic()
         entry = {"index": cell["index"], "ok": True}
         try:
             code = compile(cell["source"], f"<cell {cell['index']}>", "exec")
-            signal.setitimer(signal.ITIMER_REAL, cell_time)
+            _cpu_budget(cell_cpu)
             try:
                 exec(code, ns)
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        except _CellTimeout:
-            entry.update(ok=False, error={"type": "Timeout", "message": f"cell ran longer than {cell_time:g} s",
+                _cpu_budget(0)
+        except _CPUTimeout:
+            entry.update(ok=False, error={"type": "Timeout", "message": f"cell used more than {cell_cpu:g} s of CPU time",
                                           "where": "", "not_implemented": False})
         except BaseException as exc:   # noqa: BLE001 - a student cell may raise anything
             entry.update(ok=False, error=_error(exc))
         entry["seconds"] = round(time.monotonic() - t0, 3)
         report.append(entry)
         if cell.get("stop"):
-            sys.stdout.flush()
             pid = os.fork()
             if pid == 0:
                 try:
+                    _cpu_backstop(float(config.get("exercise_timeout", 120)))
                     write_message(proto_out, {"ready": True, "stop": cell["stop"], "cells": report})
-                    _serve_requests(ns, proto_in, proto_out)
+                    _serve_requests(ns, proto_in, proto_out, config)
                 finally:
                     os._exit(0)
             _, status = os.waitpid(pid, 0)
@@ -337,64 +472,74 @@ def serve(config: dict, proto_in: int, proto_out: int) -> None:
                 code = os.waitstatus_to_exitcode(status)
                 write_message(proto_out, {"child_died": code, "stop": cell["stop"]})
     if not any(c.get("stop") for c in config["cells"]):
+        _cpu_backstop(float(config.get("exercise_timeout", 120)))
         write_message(proto_out, {"ready": True, "cells": report})
-        _serve_requests(ns, proto_in, proto_out)
+        _serve_requests(ns, proto_in, proto_out, config)
 
 
-def _serve_requests(ns: dict, proto_in: int, proto_out: int) -> None:
+def _serve_requests(ns: dict, proto_in: int, proto_out: int, config: dict) -> None:
     handles = Handles()
+    call_cpu = float(config.get("call_timeout", 10))
     while True:
         try:
-            req = read_message(proto_in)
+            req, blobs = read_message(proto_in)
         except EOFError:
             return
         if req.get("op") == "done":
             return
+        out_blobs: list = []
         try:
-            reply = _handle(req, ns, handles)
+            _cpu_budget(call_cpu)
+            try:
+                reply = _handle(req, blobs, ns, handles, out_blobs)
+            finally:
+                _cpu_budget(0)
+        except _CPUTimeout:
+            out_blobs = []
+            reply = {"cpu_timeout": call_cpu}
         except BaseException as exc:   # noqa: BLE001
+            out_blobs = []
             reply = {"error": _error(exc)}
         try:
-            write_message(proto_out, reply)
+            write_message(proto_out, reply, out_blobs)
         except (TypeError, ValueError) as exc:
             write_message(proto_out, {"error": {"type": "TypeError", "message": f"result cannot be sent: {exc}",
                                                 "where": "", "not_implemented": False}})
 
 
-def _handle(req: dict, ns: dict, handles: Handles) -> dict:
+def _handle(req: dict, blobs: list, ns: dict, handles: Handles, out: list) -> dict:
     op = req.get("op")
+
+    def dec(v):
+        return decode(v, handles, blobs=blobs)
+
     if op == "global":
         name = req["name"]
         if name not in ns:
             return {"missing": True}
         obj = ns[name]
-        return {"value": encode(obj, handles), "describe": _describe(obj)}
+        return {"value": encode(obj, handles, out), "describe": _describe(obj)}
     target = handles.get(req["target"]) if "target" in req else None
     if op == "call":
-        args = [decode(a, handles) for a in req.get("args", [])]
-        kwargs = {k: decode(v, handles) for k, v in req.get("kwargs", {}).items()}
+        args = [dec(a) for a in req.get("args", [])]
+        kwargs = {k: dec(v) for k, v in req.get("kwargs", {}).items()}
         result = target(*args, **kwargs)
-        np = sys.modules.get("numpy")
-        after = {}
-        if np is not None:   # send back the state of array arguments (in-place changes)
-            for i, a in enumerate(args):
-                if type(a) is np.ndarray and a.dtype.kind in ALLOWED_KINDS:
-                    after[str(i)] = _encode_array(a)
-            for k, a in kwargs.items():
-                if type(a) is np.ndarray and a.dtype.kind in ALLOWED_KINDS:
-                    after[k] = _encode_array(a)
-        return {"value": encode(result, handles), "after": after}
+        reply = {"value": encode(result, handles, out)}
+        if req.get("inspect"):   # the check asked for the arguments' state after the call
+            reply["after"] = encode(tuple(args), handles, out)
+            reply["after_kwargs"] = encode(dict(kwargs), handles, out)
+        return reply
     if op == "getattr":
-        return {"value": encode(getattr(target, req["name"]), handles)}
+        return {"value": encode(getattr(target, req["name"]), handles, out)}
     if op == "setattr":
-        setattr(target, req["name"], decode(req["value"], handles))
+        setattr(target, req["name"], dec(req["value"]))
         return {"value": None}
     if op == "getitem":
-        return {"value": encode(target[decode(req["key"], handles)], handles)}
+        return {"value": encode(target[dec(req["key"])], handles, out)}
     if op == "len":
         return {"value": int(len(target))}
     if op == "list":
-        return {"value": encode(list(target), handles)}
+        return {"value": encode(list(target), handles, out)}
     if op == "repr":
         return {"value": repr(target)[:1000]}
     return {"error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": "",
@@ -402,21 +547,17 @@ def _handle(req: dict, ns: dict, handles: Handles) -> dict:
 
 
 def main() -> None:
-    # Keep the protocol channel on private descriptors, then point 0/1/2 elsewhere so that
-    # student prints and input() never touch it.
+    # Keep the protocol channel on private descriptors, then point 0/1/2 at /dev/null: student
+    # prints and input() never touch the channel, and the judge reads nothing but its pipe.
     proto_in = os.dup(0)
     proto_out = os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    out = os.open("output.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
     sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
     sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", buffering=0), write_through=True)
     sys.stdin = open(os.devnull)
-    import signal
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # too much output fails the write, not us
-    config = read_message(proto_in)
+    config, _ = read_message(proto_in)
     for p in config.get("paths", []):
         if p not in sys.path:
             sys.path.append(p)

@@ -107,3 +107,27 @@ print(json.dumps(out))
     assert {e["status"] for e in result["stub"]["exercises"]} == {"not-implemented"}
     assert result["check"] == 2.0
     assert "[l4_sigmoid] PASSED" in p.stdout
+
+
+def test_the_documented_commands_work_from_the_bundle(bundle, tmp_path):
+    """`python -m autograder --help` and `python -m autograder grade NOTEBOOK` (executing a
+    notebook saved the usual way, with list-valued cell sources) from the unpacked bundle,
+    with nothing of the instructor importable."""
+    bundle_dir, _ = bundle
+    nb = solved(4)
+    for cell in nb.cells:                       # how Jupyter saves: lists of lines
+        cell.source = cell.source.splitlines(keepends=True)
+    path = bundle_dir / "mine.ipynb"
+    path.write_text(json.dumps(nb))
+    run = ("import runpy, sys\nsys.argv = ['autograder'] + {args!r}\n"
+           "try:\n    runpy.run_module('autograder', run_name='__main__')\nexcept SystemExit as e:\n"
+           "    print('EXIT', e.code)\n")
+    p = _isolated(bundle_dir, run.format(args=["--help"]))
+    assert "EXIT 0" in p.stdout and "grade" in p.stdout and "grade-class" not in p.stdout, p.stdout + p.stderr
+    p = _isolated(bundle_dir, run.format(args=["grade", "mine.ipynb", "--json", "--executed", "out.ipynb"]))
+    assert "EXIT 0" in p.stdout, p.stdout + p.stderr
+    report = json.loads(p.stdout[: p.stdout.rindex("EXIT")])
+    assert report["total"] == report["max_total"] == 12
+    executed = json.loads((bundle_dir / "out.ipynb").read_text())
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    assert any("PASSED" in "".join(o.get("text", "")) for o in outputs)   # it really ran

@@ -5,16 +5,26 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from autograder.core import exercise
+from autograder.core import call_inspect, exercise
 
 PATTERN = r"(?u)\b\w\w+\b"
-# counts of 3 documents over 3 terms, used by several checks
-X3 = sp.csr_matrix(np.array([[2.0, 1.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 3.0]]))
+COUNTS3 = ((2.0, 1.0, 0.0), (0.0, 1.0, 0.0), (1.0, 0.0, 3.0))
+
+
+def _x3():
+    """Counts of 3 documents over 3 terms, used by several checks: CSR (3, 3). A new matrix
+    per call, as the function under test might change the one it is given."""
+    return sp.csr_matrix(np.array(COUNTS3))
 
 
 def _is_csr(c, M, name):
     return c.true(sp.issparse(M) and M.format == "csr", name,
                   f"got {type(M).__name__}", hint="build it with sp.csr_matrix((data, indices, indptr), shape=...)")
+
+
+def _dense(M):
+    """A matrix the student's code left behind, as a dense array (or as it is)."""
+    return M.toarray() if sp.issparse(M) else M
 
 
 @exercise("l3_tokenize", points=1, reference="anime_genre.text:tokenize")
@@ -52,7 +62,7 @@ def check_count_matrix(c, count_matrix):
 
 @exercise("l3_document_frequency", points=1, reference="anime_genre.text:document_frequency")
 def check_document_frequency(c, document_frequency):
-    c.close(document_frequency(X3), [2, 2, 1], "documents containing each term",
+    c.close(document_frequency(_x3()), [2, 2, 1], "documents containing each term",
             hint="count stored non-zeros per column: np.bincount(X.indices, minlength=n_terms)")
     c.close(document_frequency(sp.csr_matrix((2, 4))), [0, 0, 0, 0], "an all-zero matrix")
 
@@ -69,19 +79,21 @@ def check_idf(c, idf):
 @exercise("l3_tfidf", points=2, reference="anime_genre.text:tfidf")
 def check_tfidf(c, tfidf):
     idf3 = np.array([1.2876820724517808, 1.2876820724517808, 1.6931471805599454])
-    W = tfidf(X3, idf3)
+    # call_inspect: the state of the counts after the call (the judge passes copies to the
+    # student's code and copies nothing back, so X itself could not show a change)
+    W, (counts, _), _ = call_inspect(tfidf, _x3(), idf3)
     if not _is_csr(c, W, "returns a CSR matrix"):
         return
     c.close(W, [[0.8944271909999159, 0.4472135954999579, 0.0], [0.0, 1.0, 0.0],
                 [0.24573525337873806, 0.0, 0.9693369822960886]], "counts x idf, rows with L2 norm 1",
             rtol=1e-12, hint="multiply X.data by idf[X.indices], then divide each row by its norm")
-    c.close(tfidf(X3, idf3, sublinear=True, norm="l1"),
-            [[0.6286872075843678, 0.37131279241563214, 0.0], [0.0, 1.0, 0.0],
-             [0.2659982688478329, 0.0, 0.7340017311521672]], "sublinear tf 1 + ln(count), L1 rows",
+    W1, (counts1, _), _ = call_inspect(tfidf, _x3(), idf3, sublinear=True, norm="l1")
+    c.close(W1, [[0.6286872075843678, 0.37131279241563214, 0.0], [0.0, 1.0, 0.0],
+                 [0.2659982688478329, 0.0, 0.7340017311521672]], "sublinear tf 1 + ln(count), L1 rows",
             rtol=1e-12)
     c.close(tfidf(sp.csr_matrix((2, 3)), idf3), np.zeros((2, 3)), "an empty document stays a zero row",
             hint="do not divide by a zero norm")
-    c.close(X3, [[2, 1, 0], [0, 1, 0], [1, 0, 3]], "the input counts are not modified",
+    c.close([_dense(counts), _dense(counts1)], [COUNTS3, COUNTS3], "the input counts are not modified",
             hint="work on a copy: sp.csr_matrix(X, dtype=np.float64, copy=True)")
 
 

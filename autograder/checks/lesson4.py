@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.core import exercise
+from autograder.core import exercise, readonly
 
-# Two examples, three genres: logits and targets used by several checks.
-X = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
-T_ONEHOT = np.array([[0, 1, 0], [0, 0, 1]])
-T_MULTI = np.array([[1, 1, 0], [0, 0, 1]])
+# Two examples, three genres: logits and targets used by several checks. Read-only, so that
+# a function under test run in this process cannot change them for the checks after it.
+X = readonly([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+T_ONEHOT = readonly([[0, 1, 0], [0, 0, 1]])
+T_MULTI = readonly([[1, 1, 0], [0, 0, 1]])
 
 
 @exercise("l4_sigmoid", points=2, reference="anime_genre.functions:sigmoid")
@@ -17,7 +18,8 @@ def check_sigmoid(c, sigmoid):
     c.close(sigmoid(np.array([-2.0, 0.0, 3.0])), [0.11920292202211755, 0.5, 0.9525741268224334],
             "sigmoid([-2, 0, 3])", hint="sigmoid(x) = 1 / (1 + exp(-x)), elementwise")
     x = np.linspace(-3, 3, 6).reshape(2, 3)
-    c.close(sigmoid(x), 1 / (1 + np.exp(-x)), "sigmoid keeps the shape (2, 3)",
+    expected = 1 / (1 + np.exp(-x))
+    c.close(sigmoid(x), expected, "sigmoid keeps the shape (2, 3)",
             hint="work elementwise on the whole array, do not flatten or loop over rows only")
     c.close(sigmoid(np.array([-1000.0, 1000.0])), [0.0, 1.0], "sigmoid([-1000, 1000]) has no nan",
             atol=1e-300, hint="for x < 0 use exp(x) / (1 + exp(x)), which never overflows")
@@ -50,7 +52,8 @@ def check_softmax(c, softmax):
 
 
 def _loss_grad_check(c, cls, x, t, name):
-    """Numerical gradient of forward(x, t) against backward() of a fresh layer."""
+    """Numerical gradient of forward(x, t) against backward() of a fresh layer. x (N, K) and
+    t (N, K) should be read-only: the numerical gradient is taken at x after the calls."""
     layer = cls()
     layer.forward(x, t)
     dx = layer.backward()
@@ -71,8 +74,8 @@ def check_softmax_with_loss(c, SoftmaxWithLoss):
     c.close(SoftmaxWithLoss().forward(X, T_MULTI), 0.515126343932687,
             "multi-hot row [1, 1, 0] counts as the distribution [1/2, 1/2, 0]",
             hint="divide each target row by its sum (leave all-zero rows at zero)")
-    _loss_grad_check(c, SoftmaxWithLoss, np.array([[0.3, -1.2, 2.0, 0.1], [1.5, 0.5, -0.5, 0.0]]),
-                     np.array([[0, 0, 1, 0], [1, 0, 0, 0]]), "gradient matches numerical gradient (2 x 4)")
+    _loss_grad_check(c, SoftmaxWithLoss, readonly([[0.3, -1.2, 2.0, 0.1], [1.5, 0.5, -0.5, 0.0]]),
+                     readonly([[0, 0, 1, 0], [1, 0, 0, 0]]), "gradient matches numerical gradient (2 x 4)")
     c.true(np.isfinite(SoftmaxWithLoss().forward(np.array([[1000.0, -1000.0, 0.0]]), np.array([[0, 1, 0]]))),
            "logits of +-1000 give a finite loss",
            hint="compute log softmax as z - log(sum(exp(z))) with z = x - max(x); never log(0)")
@@ -86,8 +89,8 @@ def check_sigmoid_with_loss(c, SigmoidWithLoss):
     c.close(layer.backward(), [[-0.13447071068499755, -0.05960146101105884, 0.3112296656009273],
                                [0.25, 0.13447071068499755, -0.02371293658878332]],
             "backward() after that forward", hint="dL/dx = (sigmoid(x) - t) / N")
-    _loss_grad_check(c, SigmoidWithLoss, np.array([[0.3, -1.2, 2.0], [1.5, 0.5, -0.5]]),
-                     np.array([[1, 0, 1], [0, 0, 1]]), "gradient matches numerical gradient (2 x 3)")
+    _loss_grad_check(c, SigmoidWithLoss, readonly([[0.3, -1.2, 2.0], [1.5, 0.5, -0.5]]),
+                     readonly([[1, 0, 1], [0, 0, 1]]), "gradient matches numerical gradient (2 x 3)")
     c.close(SigmoidWithLoss().forward(np.array([[1000.0, -1000.0]]), np.array([[0, 1]])), 2000.0,
             "confidently wrong logits +-1000 give loss 2000, not inf or nan", rtol=1e-9,
             hint="use log_sigmoid: log sigmoid(x) and log(1 - sigmoid(x)) = log sigmoid(-x)")

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.core import exercise
+from autograder.core import exercise, readonly
 
 # Two examples, three genres, used by several checks. Expected values below were computed
-# with the formulas of the lesson in float64.
-X = np.array([[1.0, -2.0, 0.5], [0.0, 1.5, -0.5]])
-T = np.array([[1, 0, 0], [0, 1, 1]])
-ALPHA_K = np.array([0.1, 0.5, 0.9])
+# with the formulas of the lesson in float64. All read-only, so that a function under test
+# run in this process cannot change them for the checks after it.
+X = readonly([[1.0, -2.0, 0.5], [0.0, 1.5, -0.5]])
+T = readonly([[1, 0, 0], [0, 1, 1]])
+ALPHA_K = readonly([0.1, 0.5, 0.9])
 
 BCE = 1.6414520627320535          # gamma = 0, no alpha: plain binary cross-entropy
 FOCAL_G2 = 0.47963723206454456    # gamma = 2
 FOCAL_G2_A25 = 0.25803479772479526
 FOCAL_G05 = 1.1597258346076629
-GRAD_G2 = [[-0.026290564988780313, 0.002435470097696382, 0.26307591093729155],
-           [0.14914339756999317, -0.008515552611617964, -0.26307591093729155]]
-GRAD_G2_A25 = [[-0.006572641247195078, 0.0018266025732722867, 0.19730693320296866],
-               [0.11185754817749488, -0.002128888152904491, -0.06576897773432289]]
-GRAD_BCE = [[-0.13447071068499755, 0.059601461011058766, 0.3112296656009273],
-            [0.25, -0.09121276190317817, -0.3112296656009273]]
+GRAD_G2 = readonly([[-0.026290564988780313, 0.002435470097696382, 0.26307591093729155],
+                    [0.14914339756999317, -0.008515552611617964, -0.26307591093729155]])
+GRAD_G2_A25 = readonly([[-0.006572641247195078, 0.0018266025732722867, 0.19730693320296866],
+                        [0.11185754817749488, -0.002128888152904491, -0.06576897773432289]])
+GRAD_BCE = readonly([[-0.13447071068499755, 0.059601461011058766, 0.3112296656009273],
+                     [0.25, -0.09121276190317817, -0.3112296656009273]])
 
 # Small logits for numerical gradients: no gradient is tiny there, so central differences of
 # the summed loss are accurate to ~1e-9 relative.
-XG = np.array([[0.3, -0.8, 0.9, -0.1], [-0.6, 0.2, 0.05, 0.7], [0.4, 0.6, -0.9, -0.3]])
-TG = np.array([[1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 0, 0]])
+XG = readonly([[0.3, -0.8, 0.9, -0.1], [-0.6, 0.2, 0.05, 0.7], [0.4, 0.6, -0.9, -0.3]])
+TG = readonly([[1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 0, 0]])
 
 
 @exercise("l5_alpha_weights", points=2, reference="anime_genre.losses:alpha_weights")
@@ -107,7 +108,7 @@ def check_focal_loss(c, FocalLoss):
             hint="forward can return focal_forward(x, t, self.gamma, self.alpha)")
     c.close(layer.backward(), GRAD_G2, "backward() after that forward",
             hint="remember x and t in forward; backward returns focal_backward(...) times dout")
-    c.close(layer.backward(2.0), 2 * np.array(GRAD_G2), "backward(dout=2.0) doubles the gradient",
+    c.close(layer.backward(2.0), 2 * GRAD_G2, "backward(dout=2.0) doubles the gradient",
             hint="multiply the gradient by dout")
     layer = FocalLoss(2.0, 0.25)
     c.close(layer.forward(X, T), FOCAL_G2_A25, "FocalLoss(2.0, alpha=0.25).forward")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.core import exercise
+from autograder.core import call_inspect, exercise, readonly
 
-W = np.array([[1.0, -1.0], [0.5, 2.0], [-1.5, 0.0]])
-B = np.array([0.1, -0.2])
-X = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 0.5]])
-DOUT = np.array([[1.0, -1.0], [0.5, 2.0]])
+# Read-only, so that a function under test run in this process cannot change them for the
+# checks after it.
+W = readonly([[1.0, -1.0], [0.5, 2.0], [-1.5, 0.0]])
+B = readonly([0.1, -0.2])
+X = readonly([[1.0, 2.0, 3.0], [-1.0, 0.0, 0.5]])
+DOUT = readonly([[1.0, -1.0], [0.5, 2.0]])
 
 
 @exercise("l6_affine", points=3, reference="anime_genre.layers:Affine")
@@ -26,8 +28,9 @@ def check_affine(c, Affine):
     c.close(grads[1], [1.5, 1.0], "grads[1] holds db = dout summed over the examples",
             hint="b is added to every row, so its gradient sums dout over axis 0")
     rng = np.random.default_rng(60)
-    x, w, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=5)
-    d = rng.normal(size=(4, 5))
+    # read-only: the numerical gradients below are taken at these points after the calls
+    x, w, b = readonly(rng.normal(size=(4, 3))), readonly(rng.normal(size=(3, 5))), readonly(rng.normal(size=5))
+    d = readonly(rng.normal(size=(4, 5)))
     layer = Affine(w, b)
     layer.forward(x)
     dx = layer.backward(d)
@@ -42,22 +45,26 @@ def check_affine(c, Affine):
 
 @exercise("l6_relu", points=2, reference="anime_genre.layers:Relu")
 def check_relu(c, Relu):
-    x = np.array([[-2.0, 0.5, 0.0], [3.0, -0.1, 1.0]])
+    x = [[-2.0, 0.5, 0.0], [3.0, -0.1, 1.0]]
+    dout = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     layer = Relu()
-    c.close(layer.forward(x), [[0.0, 0.5, 0.0], [3.0, 0.0, 1.0]], "forward: max(0, x)")
-    dout = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    c.close(layer.backward(dout), [[0.0, 2.0, 0.0], [4.0, 0.0, 6.0]],
+    # call_inspect: the arguments' state after each call (the judge passes copies to the
+    # student's code and copies nothing back, so our own arrays could not show a change)
+    out, (x_after,), _ = call_inspect(layer.forward, np.array(x))
+    c.close(out, [[0.0, 0.5, 0.0], [3.0, 0.0, 1.0]], "forward: max(0, x)")
+    dx, (dout_after,), _ = call_inspect(layer.backward, np.array(dout))
+    c.close(dx, [[0.0, 2.0, 0.0], [4.0, 0.0, 6.0]],
             "backward passes dout where x > 0, 0 elsewhere (also at x = 0)",
             hint="remember the mask x > 0 in forward")
-    c.close(dout, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], "backward does not modify dout",
+    c.close(dout_after, dout, "backward does not modify dout",
             hint="dout[mask] = 0 changes the caller's array: return dout * mask or a copy")
-    c.close(x, [[-2.0, 0.5, 0.0], [3.0, -0.1, 1.0]], "forward does not modify x",
+    c.close(x_after, x, "forward does not modify x",
             hint="np.maximum(x, 0) makes a new array")
 
 
 @exercise("l6_dropout", points=3, reference="anime_genre.layers:Dropout")
 def check_dropout(c, Dropout):
-    x = np.ones((200, 100))
+    x = readonly(np.ones((200, 100)))   # read-only: also the expected output in evaluation mode
     layer = Dropout(0.5, seed=0)
     out = np.asarray(layer.forward(x), dtype=float)
     values = set(np.unique(np.round(out, 12)).tolist())
@@ -79,10 +86,11 @@ def check_dropout(c, Dropout):
 
 @exercise("l6_adam_step", points=3, reference="anime_genre.optim:adam_step")
 def check_adam_step(c, adam_step):
-    p = np.array([[1.0, 2.0], [3.0, 4.0]])
-    g = np.array([[0.5, -3.0], [1e-3, 0.0]])
-    zero = np.zeros((2, 2))
-    out = adam_step(p, g, zero, zero, 1, lr=0.01)
+    p = readonly([[1.0, 2.0], [3.0, 4.0]])
+    g = readonly([[0.5, -3.0], [1e-3, 0.0]])
+    zero = readonly(np.zeros((2, 2)))
+    # call_inspect: the arguments' state after the call, for the last sub-check
+    out, after, _ = call_inspect(adam_step, p, g, zero, zero, 1, lr=0.01)
     c.true(isinstance(out, (tuple, list)) and len(out) == 3, "returns (param, m, v)", fatal=True)
     p1, m1, v1 = out
     c.close(m1, 0.1 * g, "first moment m = 0.9 * 0 + 0.1 g", hint="m = beta1 m + (1 - beta1) g")
@@ -94,8 +102,8 @@ def check_adam_step(c, adam_step):
     p2, _, _ = adam_step(p1, np.array([[1.0, 1.0], [-1.0, 2.0]]), m1, v1, 2, lr=0.01)
     c.close(p2, [[0.9803481800638509, 2.014002185668309], [2.9974347671845267, 3.9925586318169355]],
             "second step (t = 2)", rtol=1e-10, hint="t is the step number: 1 on the first call, 2 on the second")
-    c.close(p, [[1.0, 2.0], [3.0, 4.0]], "the parameter passed in is not modified",
-            hint="return new arrays (param - ...), do not use -= on the argument")
+    c.close(after[:4], [p, g, zero, zero], "the arguments passed in (param, grad, m, v) are not modified",
+            hint="return new arrays (param - ..., beta1 * m + ...), do not use -= or *= on an argument")
 
 
 @exercise("l6_minibatches", points=2, reference="anime_genre.trainer:minibatch_indices")
@@ -124,8 +132,8 @@ def check_early_stopping(c, early_stopping):
     c.equal(early_stopping([], 3), (None, False), "no epoch yet: (None, False)")
 
 
-YT = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
-YP = np.array([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
+YT = readonly([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+YP = readonly([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
 
 
 @exercise("l6_f1", points=3, reference="anime_genre.metrics:f1")
@@ -164,8 +172,8 @@ def check_tune_thresholds(c, tune_thresholds):
     Y = rng.random((120, 4)) < 0.25
     P = np.clip(rng.random((120, 4)) * 0.7 + 0.3 * Y, 0, 1)
     grid = np.round(np.arange(0.05, 1.0, 0.05), 2)
-    thr = np.asarray(tune_thresholds(Y.astype(int), P, grid), dtype=float)
-    for j in range(4):
+    thr = np.asarray(tune_thresholds(Y.astype(int), P.copy(), grid.copy()), dtype=float)
+    for j in range(4):   # the best F1 from our own P and Y (the student's code had copies)
         pred = P[:, j] >= thr[j]
         tp, den = float((pred & Y[:, j]).sum()), float(pred.sum() + Y[:, j].sum())
         c.close(2 * tp / den if den else 0.0, _best_f1(Y[:, j], P[:, j], grid),

@@ -1,22 +1,23 @@
 """Hidden checks of lesson 1: the student's parsers against ``anime_genre.scrape`` on pages
 the student never saw — the real saved pages of the data home when present, the project's
-fixture pages, and seeded variants generated in the three layouts."""
+fixture pages, and variants generated in the three layouts from the run's secret seed
+(``core.hidden_random``)."""
 from __future__ import annotations
 
 import functools
 import importlib.util
-import random
 from pathlib import Path
 
 from anime_genre import scrape as ref
 from anime_genre.config import get_data_home
 from autograder.checks.lesson1 import _raised
-from autograder.core import hidden
+from autograder.core import hidden, hidden_random
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "datasets" / "fixtures"
 
 
+@functools.lru_cache(maxsize=None)
 def _fixture_maker():
     spec = importlib.util.spec_from_file_location("_make_mal_html", FIXTURES / "make_mal_html.py")
     module = importlib.util.module_from_spec(spec)
@@ -24,10 +25,10 @@ def _fixture_maker():
     return module
 
 
-def _variants(seed: int) -> list[tuple[str, str]]:
+def _variants(salt: int) -> list[tuple[str, str]]:
     """Generated pages: random ids, titles, types, genre rows and tails in all layouts."""
     mk = _fixture_maker()
-    rng = random.Random(seed)
+    rng = hidden_random(salt)
     genres = list(mk.GENRE_IDS)
     words = ["river", "lantern", "orbit", "pirate", "garden", "echo", "signal", "winter", "clockwork"]
     tails = ["", "[Written by MAL Rewrite]", "(Source: ANN)", "(Source: Fixture Wiki, edited)"]
@@ -54,7 +55,8 @@ def _variants(seed: int) -> list[tuple[str, str]]:
 
 
 @functools.lru_cache(maxsize=None)
-def _pages() -> list[tuple[str, str]]:
+def _fixed_pages() -> tuple[tuple[str, str], ...]:
+    """The saved pages of the data home (when present) and the fixture pages."""
     pages = []
     shared = get_data_home() / "mal-html"
     if shared.is_dir():
@@ -62,7 +64,7 @@ def _pages() -> list[tuple[str, str]]:
                   for p in sorted(shared.glob("*.html"))]
     pages += [(f"fixture {p.name}", p.read_text(encoding="utf-8"))
               for p in sorted((FIXTURES / "mal-html-2022").glob("*.html"))]
-    return pages + _variants(101)
+    return tuple(pages)
 
 
 def _edge_pages() -> list[tuple[str, str, str]]:
@@ -75,17 +77,26 @@ def _edge_pages() -> list[tuple[str, str, str]]:
             for r in rows if r["field"] not in ("", "encoding", "page")]
 
 
+PARSERS = {"mal_id": ref.parse_mal_id, "name": ref.parse_name, "type": ref.parse_type,
+           "genres": ref.parse_genres, "synopsis": ref.parse_synopsis}
+
+
 @functools.lru_cache(maxsize=None)
-def _expected(field: str) -> tuple:
-    """The reference's answers on every page, computed once per field (parsing a saved
+def _fixed_expected(field: str) -> tuple:
+    """The reference's answers on the fixed pages, computed once per field (parsing a saved
     page takes ~50 ms; the instructor notebook runs these checks in its time budget)."""
-    func = {"mal_id": ref.parse_mal_id, "name": ref.parse_name, "type": ref.parse_type,
-            "genres": ref.parse_genres, "synopsis": ref.parse_synopsis}[field]
-    return tuple(func(html) for _, html in _pages())
+    return tuple(PARSERS[field](html) for _, html in _fixed_pages())
 
 
-def _compare(c, func, ref_func, field: str):
-    for (label, html), expected in zip(_pages(), _expected(field)):
+def _expected_pages(field: str) -> list[tuple[str, str, object]]:
+    """(label, html, the reference's answer) on the fixed pages and on this run's generated
+    ones (a few milliseconds each: computed per check, as the seed may change in tests)."""
+    fixed = [(label, html, e) for (label, html), e in zip(_fixed_pages(), _fixed_expected(field))]
+    return fixed + [(label, html, PARSERS[field](html)) for label, html in _variants(11)]
+
+
+def _compare(c, func, field: str):
+    for label, html, expected in _expected_pages(field):
         c.equal(func(html), expected, f"{field} of {label}")
     for label, html, expected_field in _edge_pages():
         if expected_field != field:
@@ -97,36 +108,37 @@ def _compare(c, func, ref_func, field: str):
 
 @hidden("l1_mal_id")
 def hidden_mal_id(c, parse_mal_id):
-    _compare(c, parse_mal_id, ref.parse_mal_id, "mal_id")
+    _compare(c, parse_mal_id, "mal_id")
 
 
 @hidden("l1_name")
 def hidden_name(c, parse_name):
-    _compare(c, parse_name, ref.parse_name, "name")
+    _compare(c, parse_name, "name")
 
 
 @hidden("l1_type")
 def hidden_type(c, parse_type):
-    _compare(c, parse_type, ref.parse_type, "type")
+    _compare(c, parse_type, "type")
 
 
 @hidden("l1_genres")
 def hidden_genres(c, parse_genres):
-    _compare(c, parse_genres, ref.parse_genres, "genres")
+    _compare(c, parse_genres, "genres")
 
 
 @hidden("l1_split_source_tail")
 def hidden_split_source_tail(c, split_source_tail):
-    rng = random.Random(7)
+    rng = hidden_random(17)
     texts = ["A quiet town.  [Written by MAL Rewrite]", "Ends with (Source: ANN)",
              "Tail with space ( Source: Crunchyroll )", "(Source: only a tail)",
              "Nested [brackets] in the text stay.", "Two lines\n\nand a tail\n(Source: AniDB)",
              "Written by nobody, no brackets.", ""]
     texts += [" ".join(rng.choices(["a", "b", "(c)", "[d]", "e."], k=10)) for _ in range(5)]
     for text in texts:
-        c.equal(split_source_tail(text), ref.split_source_tail(text), f"split_source_tail({text!r})")
+        expected = ref.split_source_tail(text)
+        c.equal(split_source_tail(text), expected, f"split_source_tail({text!r})")
 
 
 @hidden("l1_synopsis")
 def hidden_synopsis(c, parse_synopsis):
-    _compare(c, parse_synopsis, ref.parse_synopsis, "synopsis")
+    _compare(c, parse_synopsis, "synopsis")

@@ -1,14 +1,18 @@
-"""Hidden checks of lesson 5: the reference focal loss on inputs the student never saw."""
+"""Hidden checks of lesson 5: the reference focal loss on inputs the student never saw.
+
+The reference runs first, on inputs that the student's code then receives: expected values
+never depend on what a student function might do to its arguments."""
 from __future__ import annotations
 
 import numpy as np
 
 from anime_genre import losses as ref
-from autograder.core import hidden
+from autograder.core import hidden, hidden_rng
 
 
-def _cases(seed: int):
-    rng = np.random.default_rng(seed)
+def _cases(salt: int):
+    """(label, x, t): logits (N, K) and 0/1 targets (N, K), float; large logits included."""
+    rng = hidden_rng(salt)
     for n, k in ((1, 6), (5, 4), (8, 41)):
         x = rng.normal(size=(n, k)) * 3
         t = (rng.random((n, k)) < 0.3).astype(float)
@@ -20,12 +24,13 @@ def _cases(seed: int):
     yield "logits near +-30", x, np.array([[1, 0, 0], [1, 0, 1]])
 
 
-SETTINGS = [(0.0, None), (0.5, None), (2.0, 0.25), (5.0, "per-genre")]
+SETTINGS = ((0.0, None), (0.5, None), (2.0, 0.25), (5.0, "per-genre"))
 
 
-def _alpha(alpha, k, seed):
+def _alpha(alpha, k, salt):
+    """The alpha argument: None, a scalar, or for "per-genre" a random (k,) array."""
     if alpha == "per-genre":
-        return np.random.default_rng(seed).uniform(0.05, 0.95, size=k)
+        return hidden_rng(salt).uniform(0.05, 0.95, size=k)
     return alpha
 
 
@@ -34,7 +39,8 @@ def hidden_alpha_weights(c, alpha_weights):
     for label, _, t in _cases(51):
         for alpha in (None, 0.7, "per-genre"):
             a = _alpha(alpha, t.shape[1], 52)
-            c.close(alpha_weights(t, a), ref.alpha_weights(t, a),
+            expected = ref.alpha_weights(t, a)
+            c.close(alpha_weights(t.copy(), a), expected,
                     f"alpha_weights on {label}, alpha {alpha}", rtol=1e-12)
 
 
@@ -43,7 +49,8 @@ def hidden_focal_forward(c, focal_forward):
     for label, x, t in _cases(53):
         for gamma, alpha in SETTINGS:
             a = _alpha(alpha, x.shape[1], 54)
-            c.close(focal_forward(x, t, gamma, a), ref.focal_forward(x, t, gamma, a),
+            expected = ref.focal_forward(x, t, gamma, a)
+            c.close(focal_forward(x.copy(), t.copy(), gamma, a), expected,
                     f"focal_forward on {label}, gamma {gamma}, alpha {alpha}", rtol=1e-9, atol=1e-12)
 
 
@@ -52,7 +59,8 @@ def hidden_focal_backward(c, focal_backward):
     for label, x, t in _cases(55):
         for gamma, alpha in SETTINGS:
             a = _alpha(alpha, x.shape[1], 56)
-            c.close(focal_backward(x, t, gamma, a), ref.focal_backward(x, t, gamma, a),
+            expected = ref.focal_backward(x, t, gamma, a)
+            c.close(focal_backward(x.copy(), t.copy(), gamma, a), expected,
                     f"focal_backward on {label}, gamma {gamma}, alpha {alpha}", rtol=1e-8, atol=1e-14)
 
 
@@ -61,8 +69,11 @@ def hidden_focal_loss(c, FocalLoss):
     for label, x, t in _cases(57):
         for gamma, alpha in SETTINGS:
             a = _alpha(alpha, x.shape[1], 58)
-            theirs, mine = FocalLoss(gamma, a), ref.FocalLoss(gamma, a)
-            c.close(theirs.forward(x, t), mine.forward(x, t),
+            mine = ref.FocalLoss(gamma, a)
+            loss = mine.forward(x, t)
+            grad = mine.backward(1.5)
+            theirs = FocalLoss(gamma, a)
+            c.close(theirs.forward(x.copy(), t.copy()), loss,
                     f"FocalLoss({gamma}, {alpha}).forward on {label}", rtol=1e-9, atol=1e-12)
-            c.close(theirs.backward(1.5), mine.backward(1.5),
+            c.close(theirs.backward(1.5), grad,
                     f"FocalLoss({gamma}, {alpha}).backward(1.5) on {label}", rtol=1e-8, atol=1e-14)
