@@ -136,14 +136,18 @@ class ClassExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
     def _sample_memory(self) -> None:
+        """Largest resident set (VmHWM) of any process of the kernel's sandbox so far."""
         pid = getattr(getattr(self.km, "sandbox", None), "pid", None)
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        PEAK["kernel_kb"] = max(PEAK["kernel_kb"], int(line.split()[1]))
-        except (OSError, ValueError, TypeError):
-            pass
+        if pid is None:
+            return
+        for p in sandbox.tree_pids(pid):
+            try:
+                with open(f"/proc/{p}/status") as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            PEAK["kernel_kb"] = max(PEAK["kernel_kb"], int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
 
     def _fork_hits(self) -> int:
         sb = getattr(self.km, "sandbox", None)

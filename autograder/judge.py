@@ -113,38 +113,23 @@ def _tree_times(pid: int) -> tuple[float, float]:
     the host's ``/proc`` (written by the kernel, not the sandbox): CPU time including reaped
     children, and time spent runnable but not running (``schedstat``: the machine's load).
     Wall time minus both is time the code chose to wait (sleep, input, a lock)."""
+    from .sandbox import tree_pids
     tick = os.sysconf("SC_CLK_TCK")
-    parents, times = {}, {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
+    cpu = wait = 0.0
+    for p in tree_pids(pid):
         try:
-            with open(f"/proc/{name}/stat", "rb") as f:
+            with open(f"/proc/{p}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
-            parents[int(name)] = int(fields[1])
-            times[int(name)] = (fields, None)
+            children = (int(fields[13]) + int(fields[14])) / tick       # reaped children
         except (OSError, ValueError, IndexError):
             continue
-    cpu = wait = 0.0
-    todo, seen = [pid], set()
-    children: dict[int, list[int]] = {}
-    for child, ppid in parents.items():
-        children.setdefault(ppid, []).append(child)
-    while todo:
-        p = todo.pop()
-        if p in seen or p not in times:
-            continue
-        seen.add(p)
-        fields = times[p][0]
         try:
             with open(f"/proc/{p}/schedstat") as f:
                 on_cpu, queued = (int(x) for x in f.read().split()[:2])
-            cpu += on_cpu / 1e9
+            cpu += on_cpu / 1e9 + children
             wait += queued / 1e9
-            cpu += (int(fields[13]) + int(fields[14])) / tick       # reaped children
-        except (OSError, ValueError, IndexError):
-            cpu += sum(int(fields[i]) for i in (11, 12, 13, 14)) / tick
-        todo.extend(children.get(p, ()))
+        except (OSError, ValueError):
+            cpu += (int(fields[11]) + int(fields[12])) / tick + children
     return cpu, wait
 
 

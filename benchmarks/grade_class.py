@@ -6,7 +6,7 @@ Builds the course (build-course + nbgrader generate_assignment) in a temporary f
 N submissions of lesson 4 (a third fully solved, a third partly, a third blank), then times
 
 1. ``nbgrader autograde 04_sigmoid_vs_softmax --force`` (one process, one submission after
-   the other, the course's own configuration: kernel + trusted judge, no sandbox), and
+   the other, the course's own configuration: sandboxed kernel + trusted judge), and
 2. ``grade_class(..., workers=W, force=True)`` (W processes, every kernel and judge worker
    sandboxed),
 

@@ -18,7 +18,8 @@ def _chromium():
         path = shutil.which(name)
         if path:
             return path
-    pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
+    from conftest import missing_tool
+    missing_tool("chromium", "ask for `apt-get install chromium` (`make setup` installs it as root)")
 
 
 def loaded_title(html_path, tmp_path):
