@@ -181,14 +181,84 @@ def _short(value, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+class Call:
+    """A call of the student's code deferred into the sub-check that uses its result (see
+    :func:`call`)."""
+
+    __slots__ = ("func", "args", "kwargs")
+
+    def __init__(self, func: Callable, args: tuple, kwargs: dict):
+        self.func, self.args, self.kwargs = func, args, kwargs
+
+    def __call__(self):
+        return self.func(*self.args, **self.kwargs)
+
+
+def call(func: Callable, *args, **kwargs) -> Call:
+    """``func(*args, **kwargs)``, made by the sub-check it is given to (as ``got`` of
+    :meth:`Checker.equal` / :meth:`Checker.close`, ``ok`` of :meth:`Checker.true`, ``analytic``
+    of :meth:`Checker.grad_check`): an exception it raises fails that sub-check alone, with a
+    message naming the sub-check's input, and the check goes on. ``func`` may be a lambda that
+    combines several calls of the student's code into the value the sub-check compares."""
+    return Call(func, args, kwargs)
+
+
+class _Failed:
+    """The outcome of a :class:`Call` that raised (its sub-check is already recorded)."""
+
+
+def _in_hidden_check() -> bool:
+    """Whether the sub-check being recorded comes from a hidden check (module
+    ``autograder.hidden.*``): its messages must not quote an exception text, which could
+    contain a hidden input."""
+    import sys
+    frame = sys._getframe(2)
+    while frame is not None:
+        mod = frame.f_globals.get("__name__", "")
+        if mod.startswith("autograder.hidden"):
+            return True
+        if mod.startswith("autograder.checks"):
+            return False
+        frame = frame.f_back
+    return False
+
+
+PRECISION_HINT = ("your values agree with the expected ones to about {digits} digits: a precision "
+                  "problem, not a wrong formula (float32 arithmetic, an epsilon added somewhere, a "
+                  "rounded constant, a clipped input?)")
+
+
 class Checker:
-    """Collects sub-checks for one exercise. Tolerances are stated at each call."""
+    """Collects sub-checks for one exercise. Tolerances are stated at each call.
+
+    The student's code is best called through :func:`call`, so that an exception fails one
+    sub-check (named by its input) and the remaining sub-checks still run."""
 
     def __init__(self, stop_on_first_failure: bool = False):
         self.results: list[SubCheck] = []
         self.stop_on_first_failure = stop_on_first_failure
+        self.first_error: str | None = None   # what to tell about the first exception met
 
     # -- recording
+    def _resolve(self, value, name: str, fatal: bool = False):
+        """The value of ``value`` (a :class:`Call` is made here); ``_Failed`` if the call raised,
+        after recording the failure of sub-check ``name``."""
+        if not isinstance(value, Call):
+            return value
+        try:
+            return value()
+        except CheckAborted:
+            raise
+        except Exception as exc:   # noqa: BLE001 - the student's code, or an odd result of it
+            origin = _student_error(exc)
+            if _is_stub(exc, origin):
+                raise                   # run_exercise reports "not implemented yet"
+            is_hidden = _in_hidden_check()
+            if self.first_error is None:
+                self.first_error = _error_message(exc, origin, is_hidden)
+            self._record(name, False, _subcheck_error_message(exc, origin, is_hidden), fatal)
+            return _Failed
+
     def _record(self, name: str, ok: bool, message: str = "", fatal: bool = False) -> bool:
         self.results.append(SubCheck(name, bool(ok), message))
         if not ok and (fatal or self.stop_on_first_failure):
@@ -196,15 +266,30 @@ class Checker:
         return bool(ok)
 
     def true(self, ok, name: str, message: str = "", hint: str = "", fatal: bool = False) -> bool:
-        """A yes/no sub-check: ``ok`` must be true."""
+        """A yes/no sub-check: ``ok`` must be true (a :class:`Call` returning a truth value, or
+        ``(truth, message)``: then that message is shown on failure)."""
+        ok = self._resolve(ok, name, fatal)
+        if ok is _Failed:
+            return False
+        if isinstance(ok, tuple) and len(ok) == 2 and isinstance(ok[1], str):
+            ok, message = ok
         msg = message + (f"  Hint: {hint}" if hint else "")
         return self._record(name, bool(ok), msg if not ok else "", fatal)
 
-    def equal(self, got, expected, name: str, hint: str = "", fatal: bool = False) -> bool:
-        """Exact equality of plain values (str, int, lists, dicts, tuples)."""
+    def equal(self, got, expected, name: str, hint: str = "", fatal: bool = False,
+              types: bool = False) -> bool:
+        """Exact equality of plain values (str, int, lists, dicts, tuples); with ``types``, the
+        Python types must match too (``int``, not ``numpy.int64``; a tuple, not a list)."""
+        got = self._resolve(got, name, fatal)
+        if got is _Failed:
+            return False
         ok = _plain(got) == _plain(expected)
         msg = ""
-        if not ok:
+        if ok and types and _type_tree(got) != _type_tree(expected):
+            ok = False
+            msg = (f"the values are right but the types are not: expected {_type_tree(expected)}, "
+                   f"got {_type_tree(got)}." + (f"  Hint: {hint}" if hint else ""))
+        elif not ok:
             msg = f"expected {_short(expected)}, got {_short(got)}."
             first = _first_difference(_plain(got), _plain(expected))
             if first:
@@ -214,40 +299,69 @@ class Checker:
         return self._record(name, ok, msg, fatal)
 
     def close(self, got, expected, name: str, rtol: float = 1e-7, atol: float = 1e-9,
-              hint: str = "", fatal: bool = False, shape: bool = True) -> bool:
+              hint: str = "", fatal: bool = False, shape: bool = True, dtype: str | None = None,
+              kind: type | Callable | None = None) -> bool:
         """Numerical closeness: |got - expected| <= atol + rtol * |expected| everywhere,
-        same shape, all finite where the expected value is finite."""
+        same shape, all finite where the expected value is finite. ``dtype`` (a numpy dtype
+        name, e.g. "float64", or a kind: "integer", "floating") and ``kind`` (a Python type such
+        as ``float``) are checked too, once the values are right.
+
+        The message says what kind of error it is (shape, nan/inf, a precision-sized or a real
+        difference); ``hint`` (a hint about the formula) is shown only for a real difference,
+        a wrong shape or nan/inf, never for a precision-sized error."""
+        got = self._resolve(got, name, fatal)
+        if got is _Failed:
+            return False
+        hint_text = f"  Hint: {hint}" if hint else ""
         try:
             g = _asarray(_dense(got), dtype=_float64)
         except Exception:
-            return self._record(name, False, f"expected a numeric array, got {_short(got)}."
-                                + (f"  Hint: {hint}" if hint else ""), fatal)
+            return self._record(name, False, f"expected a numeric array, got {_short(got)}." + hint_text, fatal)
         e = _asarray(_dense(expected), dtype=_float64)
         if shape and g.shape != e.shape:
-            return self._record(name, False, f"expected shape {e.shape}, got shape {g.shape}."
-                                + (f"  Hint: {hint}" if hint else ""), fatal)
+            return self._record(name, False, f"expected dimensions {e.shape}, got {g.shape}." + hint_text, fatal)
         if not shape:
             try:
                 g = g.reshape(e.shape)
             except ValueError:
-                return self._record(name, False, f"expected {e.size} values, got {g.size}.", fatal)
+                return self._record(name, False, f"expected {e.size} values, got {g.size}." + hint_text, fatal)
         finite_e = _isfinite(e)
-        bad_finite = finite_e & ~_isfinite(g)
-        diff = _abs(g - e)
-        too_far = (diff > atol + rtol * _abs(e)) & finite_e
+        finite_g = _isfinite(g)
+        bad_finite = finite_e & ~finite_g
+        with _np.errstate(all="ignore"):
+            diff = _abs(g - e)
+            too_far = (diff > atol + rtol * _abs(e)) & finite_e & finite_g
         mismatch_inf = ~finite_e & ~(g == e)
         bad = bad_finite | too_far | mismatch_inf
         if not bad.any():
+            if dtype is not None and not _dtype_matches(got, dtype):
+                return self._record(name, False, f"the values are right but the dtype is not: expected {dtype}, "
+                                    f"got {getattr(got, 'dtype', type(got).__name__)}." + hint_text, fatal)
+            if kind is not None and not (isinstance(got, kind) if isinstance(kind, type) else kind(got)):
+                what = kind.__name__ if isinstance(kind, type) else (kind.__doc__ or kind.__name__).strip()
+                return self._record(name, False, f"the values are right but the result should be a {what}, "
+                                    f"got {type(got).__name__}." + hint_text, fatal)
             return self._record(name, True)
-        idx = _nditer_index(int(_argmax(bad.reshape(-1))), e.shape) if e.shape else ()
-        where = f"at index {tuple(int(i) for i in idx)}" if e.shape else ""
-        msg = (f"first wrong value {where}: expected {float(e[idx])!r}, got {float(g[idx])!r} "
-               f"(max relative error {rel_error(g[finite_e & _isfinite(g)], e[finite_e & _isfinite(g)]):.2e}, "
-               f"tolerance rtol={rtol:g}, atol={atol:g}).")
+        first = bad_finite if bad_finite.any() else bad
+        idx = _nditer_index(int(_argmax(first.reshape(-1))), e.shape) if e.shape else ()
+        where = f" at index {tuple(int(i) for i in idx)}" if e.shape else ""
         if bad_finite.any():
-            msg += " Your result has nan or inf where a finite value was expected."
-        if hint:
-            msg += f"  Hint: {hint}"
+            n = int(bad_finite.sum())
+            msg = (f"your result has nan or inf where a finite value was expected ({n} of {e.size} "
+                   f"values; first{where}: expected {float(e[idx])!r}, got {float(g[idx])!r})." + hint_text)
+        elif mismatch_inf.any() and not too_far.any():
+            msg = (f"expected {float(e[idx])!r}{where}, got {float(g[idx])!r}." + hint_text)
+        else:
+            sel = too_far
+            err = rel_error(g[sel], e[sel])
+            msg = (f"first wrong value{where}: expected {float(e[idx])!r}, got {float(g[idx])!r} "
+                   f"(max relative error {err:.2e}, tolerance rtol={rtol:g}, atol={atol:g}).")
+            if err < 1e-4:
+                import math
+                digits = max(1, int(-math.log10(max(err, 1e-17))))
+                msg += "  Hint: " + PRECISION_HINT.format(digits=digits)
+            else:
+                msg += hint_text
         return self._record(name, False, msg, fatal)
 
     def grad_check(self, f: Callable, x, analytic, name: str, tol: float = 1e-7,
@@ -255,7 +369,22 @@ class Checker:
         """Compare an analytic gradient with central differences of the scalar ``f`` at
         ``x`` (float64). Relative error (CS231n) must be below ``tol``."""
         x = _asarray(x, dtype=_float64)
-        num = numerical_gradient(f, x, h=h)
+        analytic = self._resolve(analytic, name)
+        if analytic is _Failed:
+            return False
+        try:
+            num = numerical_gradient(f, x, h=h)
+        except CheckAborted:
+            raise
+        except Exception as exc:   # noqa: BLE001 - the student's forward raised
+            origin = _student_error(exc)
+            if _is_stub(exc, origin):
+                raise
+            is_hidden = _in_hidden_check()
+            if self.first_error is None:
+                self.first_error = _error_message(exc, origin, is_hidden)
+            return self._record(name, False, "computing the numerical gradient: "
+                                + _subcheck_error_message(exc, origin, is_hidden))
         try:
             a = _asarray(_dense(analytic), dtype=_float64)
         except Exception:
@@ -378,6 +507,21 @@ def numerical_gradient(f: Callable, x, h: float = 1e-6):
     return grad
 
 
+def _dtype_matches(value, dtype: str) -> bool:
+    got = getattr(value, "dtype", None)
+    if got is None:
+        return False
+    if dtype in ("integer", "floating"):
+        return _np.issubdtype(got, getattr(_np, dtype))
+    return str(got) == dtype
+
+
+def _type_tree(value):
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__ + "(" + ", ".join(_type_tree(v) for v in value) + ")"
+    return type(value).__name__
+
+
 def _dense(value):
     if hasattr(value, "toarray") and callable(value.toarray):
         return value.toarray()
@@ -474,6 +618,29 @@ def _error_message(exc: Exception, origin: tuple[str, str] | None, is_hidden: bo
     return f"your code raised {kind}: {exc}" + (f" ({where})" if where else "")
 
 
+def _is_stub(exc: BaseException, origin: tuple[str, str] | None) -> bool:
+    """Whether ``exc`` is the stub's own ``raise NotImplementedError()`` (the exercise is not
+    done yet), not a NotImplementedError that a library raised under the student's code
+    (e.g. scipy.sparse given to ``np.dot``): that one is an error on one input."""
+    if origin is None or not isinstance(exc, NotImplementedError):
+        return False
+    # the stub raises NotImplementedError() without a message (the worker may not know the
+    # line's text); a library's NotImplementedError says what is not implemented
+    return not str(exc).strip() or "NotImplementedError" in origin[1]
+
+
+def _subcheck_error_message(exc: Exception, origin: tuple[str, str] | None, is_hidden: bool) -> str:
+    """The message of a sub-check whose call raised (the sub-check's name says the input)."""
+    if origin is None:
+        # trusted code (a check, the reference) is named by the exception type alone: its
+        # text and source could hold a hidden input
+        return f"the check could not use your result on this input ({type(exc).__name__})"
+    kind, where = origin
+    if is_hidden:
+        return f"your code raised {kind} on this input" + (f" ({where})" if where else "")
+    return f"your code raised {kind} on this input: {str(exc)[:300]}" + (f" ({where})" if where else "")
+
+
 _EXPECTED: dict = {}
 
 
@@ -543,6 +710,8 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
     total = c.total
     passed = c.passed
     points = 0.0 if total == 0 else round(ex.points * passed / total, 2)
+    if status is None and c.first_error is not None:   # an exception failed some sub-checks
+        status, message = "error", c.first_error
     if status is None:
         status = "passed" if total and passed == total else "failed"
     if not message:

@@ -411,7 +411,7 @@ TRUSTED_TRACES = ("anime_genre", "solutions", "autograder", ".py", "line ", "bro
 def test_an_error_in_trusted_code_shows_no_trusted_source_or_message():
     """Thresholds of the wrong length: the visible check stops at its shape sub-check, the
     hidden one hands them to the reference, which raises."""
-    r = judge_exercise(_notebook(("l6_tune_thresholds", "def tune_thresholds(Y, P, grid):\n"
+    r = judge_exercise(_notebook(("l6_tune_thresholds", "def tune_thresholds(Y, P, grid=None, default=0.5):\n"
                                                         "    return np.full(Y.shape[1] + 1, 0.5)\n")),
                        "l6_tune_thresholds")
     text = core.format_result(r)
@@ -419,7 +419,7 @@ def test_an_error_in_trusted_code_shows_no_trusted_source_or_message():
     assert not [t for t in TRUSTED_TRACES if t in text.split("\n", 1)[1]], text
 
 
-def _hidden_only_failure(Y, P, grid):
+def _hidden_only_failure(Y, P, grid=None, default=0.5):
     """Right on the visible check's small inputs, raises on the hidden check's larger ones."""
     if len(Y) > 200:
         raise KeyError(f"{len(Y)} rows")       # the message holds a hidden input's size
@@ -432,12 +432,12 @@ def test_the_students_own_error_shows_where_and_only_in_visible_checks_what(wrap
     assert r.status == "error" and r.message.startswith("your code raised KeyError in a hidden check ("), r.message
     assert "400 rows" not in core.format_result(r)
 
-    def visible_failure(Y, P, grid):
+    def visible_failure(Y, P, grid=None, default=0.5):
         raise ValueError("grid must be sorted")
     r = core.run_exercise("l6_tune_thresholds", wrap(visible_failure), hidden=True)
     assert r.message.startswith("your code raised ValueError: grid must be sorted"), r.message
 
 
 def test_a_local_result_that_trusted_code_cannot_use_is_named_by_its_type_only():
-    r = core.run_exercise("l6_tune_thresholds", lambda Y, P, grid: np.full(Y.shape[1] + 1, 0.5), hidden=True)
+    r = core.run_exercise("l6_tune_thresholds", lambda Y, P, grid=None, default=0.5: np.full(Y.shape[1] + 1, 0.5), hidden=True)
     assert r.message == "the check could not use your result (ValueError)", core.format_result(r)

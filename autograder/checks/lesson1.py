@@ -3,7 +3,7 @@ that copy only the *structure* of MyAnimeList pages (no MyAnimeList text): this 
 ships to students, who do not have ``anime_genre``."""
 from __future__ import annotations
 
-from autograder.core import exercise
+from autograder.core import call, exercise
 
 # ----------------------------------------------------------------------------- tiny pages
 
@@ -56,7 +56,7 @@ NO_FIELDS = '<html><head><title>Nothing here</title></head><body><p>Page not fou
 
 
 def _raised(func, *args):
-    """The message of the exception ``func(*args)`` raised, or None if it returned.
+    """``"Type: message"`` of the exception ``func(*args)`` raised, or None if it returned.
     NotImplementedError passes through so the check reports "not implemented yet"."""
     try:
         func(*args)
@@ -68,93 +68,95 @@ def _raised(func, *args):
 
 
 def _check_raises(c, func, html, field, what):
+    """Three sub-checks: ``func(html)`` raises, a PageParseError, naming ``field``."""
     msg = _raised(func, html)
     c.true(msg is not None, f"{what}: raises an error instead of returning a value",
-           "returned normally", hint="raise PageParseError(field, reason) when the field is missing")
-    if msg is not None:
-        c.true(field in msg, f"{what}: the error names the field {field!r}", f"message was {msg!r}",
-               hint=f"PageParseError({field!r}, ...)")
+           "returned normally", hint=f"raise PageParseError({field!r}, reason) when the field is missing")
+    c.true(msg is not None and msg.startswith("PageParseError:"), f"{what}: the error is a PageParseError",
+           f"got {msg!r}", hint=f"raise PageParseError({field!r}, reason), not another exception")
+    c.true(msg is not None and f"field {field!r}" in msg, f"{what}: the error names the field {field!r}",
+           f"got {msg!r}", hint=f"the first argument of PageParseError is the field: PageParseError({field!r}, ...)")
 
 
 # ----------------------------------------------------------------------------- exercises
 
 @exercise("l1_mal_id", points=1, reference="anime_genre.scrape:parse_mal_id")
 def check_mal_id(c, parse_mal_id):
-    c.equal(parse_mal_id(page_old(mal_id=4242)), 4242, "id from <link rel=canonical>",
+    c.equal(call(parse_mal_id, page_old(mal_id=4242)), 4242, "id from <link rel=canonical>",
             hint='the canonical address ends in /anime/<id>/<slug>: re.search(r"/anime/(\\d+)", url)')
-    c.equal(parse_mal_id(page_2021(mal_id=31)), 31, "id from <meta property=og:url> (no canonical link)",
+    c.equal(call(parse_mal_id, page_2021(mal_id=31)), 31, "id from <meta property=og:url> (no canonical link)",
             hint="fall back on the og:url meta tag's content")
-    c.true(type(parse_mal_id(page_old())) is int, "the id is an int", hint="int(match.group(1))")
+    c.true(call(lambda: type(parse_mal_id(page_old())) is int), "the id is an int", hint="int(match.group(1))")
     _check_raises(c, parse_mal_id, NO_FIELDS, "mal_id", "a page without an address")
 
 
 @exercise("l1_name", points=2, reference="anime_genre.scrape:parse_name")
 def check_name(c, parse_name):
-    c.equal(parse_name(page_old(name="Moonlit Bakery")), "Moonlit Bakery", "old layout",
+    c.equal(call(parse_name, page_old(name="Moonlit Bakery")), "Moonlit Bakery", "old layout",
             hint='the text of the <h1> (soup.find("h1").get_text())')
-    c.equal(parse_name(page_2021()), "Paper Lanterns", "2021 layout: no English title, no spaces around",
+    c.equal(call(parse_name, page_2021()), "Paper Lanterns", "2021 layout: no English title, no spaces around",
             hint='take the <strong> inside the <h1>; " ".join(text.split()) collapses whitespace')
-    c.equal(parse_name(page_2022()), "Steel Comet", "2022 layout",
+    c.equal(call(parse_name, page_2022()), "Steel Comet", "2022 layout",
             hint="the English title is in a <p class=\"title-english\"> next to the <h1>")
     _check_raises(c, parse_name, NO_FIELDS, "name", "a page without <h1>")
 
 
 @exercise("l1_type", points=1, reference="anime_genre.scrape:parse_type")
 def check_type(c, parse_type):
-    c.equal(parse_type(page_old(type_="ONA")), "ONA", "old layout",
+    c.equal(call(parse_type, page_old(type_="ONA")), "ONA", "old layout",
             hint='find the <span class="dark_text"> whose text is "Type:" and read its parent row')
-    c.equal(parse_type(page_2021(type_="Movie")), "Movie", "2021 layout (text spread over lines)",
+    c.equal(call(parse_type, page_2021(type_="Movie")), "Movie", "2021 layout (text spread over lines)",
             hint='compare label.get_text().strip() == "Type:"; collapse whitespace in the value')
-    c.equal(parse_type(page_2022()), "OVA", "2022 layout")
+    c.equal(call(parse_type, page_2022()), "OVA", "2022 layout")
     plain = page_old(type_="Music").replace('<a href="/topanime.php?type=tv">Music</a>', "Music")
-    c.equal(parse_type(plain), "Music", "a Type value written as plain text (no link)",
+    c.equal(call(parse_type, plain), "Music", "a Type value written as plain text (no link)",
             hint="read the text of the whole row after the label, not only its <a>")
     _check_raises(c, parse_type, NO_FIELDS, "type", "a page without a Type row")
 
 
 @exercise("l1_genres", points=3, reference="anime_genre.scrape:parse_genres")
 def check_genres(c, parse_genres):
-    c.equal(parse_genres(page_old(genres=("Comedy", "Slice of Life"))), ["Comedy", "Slice of Life"],
+    c.equal(call(parse_genres, page_old(genres=("Comedy", "Slice of Life"))), ["Comedy", "Slice of Life"],
             "old layout: links in the Genres row", hint="the text of each <a> in the row, in page order")
-    c.equal(parse_genres(page_2021(genres=("Drama", "Historical", "Sports"))),
+    c.equal(call(parse_genres, page_2021(genres=("Drama", "Historical", "Sports"))),
             ["Drama", "Historical", "Sports"], "2021 layout: each genre once",
             hint='each genre appears twice (a hidden <span itemprop="genre"> and a link): read only the links')
-    c.equal(parse_genres(page_2022()), ["Action", "Sci-Fi", "Mecha", "Space", "Shounen"],
+    c.equal(call(parse_genres, page_2022()), ["Action", "Sci-Fi", "Mecha", "Space", "Shounen"],
             "2022 layout: Genres, then Themes, then Demographic",
             hint='themes and the demographic count as genres; look at rows labelled "Genres:", "Themes:", "Demographic:"')
-    c.equal(parse_genres(page_2022(rows=(("Genre:", ("Romance",)), ("Theme:", ("School",))))),
+    c.equal(call(parse_genres, page_2022(rows=(("Genre:", ("Romance",)), ("Theme:", ("School",))))),
             ["Romance", "School"], "2022 layout with singular labels Genre: / Theme:",
             hint=r'a regular expression such as ^(Genres?|Themes?|Demographics?):$ matches both forms')
     no_genres = page_old().replace('<a href="/anime/genre/0/Comedy" title="Comedy">Comedy</a>, '
                                    '<a href="/anime/genre/1/Slice of Life" title="Slice of Life">Slice of Life</a>',
                                    "No genres have been added yet.")
-    c.equal(parse_genres(no_genres), [], "a Genres row without links gives []")
+    c.equal(call(parse_genres, no_genres), [], "a Genres row without links gives []")
     _check_raises(c, parse_genres, NO_FIELDS, "genres", "a page without any genre row")
 
 
 @exercise("l1_split_source_tail", points=2, reference="anime_genre.scrape:split_source_tail")
 def check_split_source_tail(c, split_source_tail):
-    c.equal(split_source_tail("Ami bakes bread.\n\n[Written by MAL Rewrite]"),
+    c.equal(call(split_source_tail, "Ami bakes bread.\n\n[Written by MAL Rewrite]"),
             ["Ami bakes bread.", "[Written by MAL Rewrite]"], "a [Written by ...] tail",
             hint="return a tuple (text, tail); the tail is the last bracketed note")
-    c.equal(split_source_tail("The moon buys a loaf. (Source: Tiny Test)"),
+    c.equal(call(split_source_tail, "The moon buys a loaf. (Source: Tiny Test)"),
             ["The moon buys a loaf.", "(Source: Tiny Test)"], "a (Source: ...) tail")
-    c.equal(split_source_tail("No tail   here,\n  just   text."), ["No tail here, just text.", ""],
+    c.equal(call(split_source_tail, "No tail   here,\n  just   text."), ["No tail here, just text.", ""],
             "no tail: whitespace collapsed, tail empty", hint='" ".join(text.split())')
-    c.equal(split_source_tail("Kenji (the baker) wins."), ["Kenji (the baker) wins.", ""],
+    c.equal(call(split_source_tail, "Kenji (the baker) wins."), ["Kenji (the baker) wins.", ""],
             "parentheses that are not a source note stay",
             hint="only a final note starting with 'Source:' or 'Written by' is a tail")
 
 
 @exercise("l1_synopsis", points=2, reference="anime_genre.scrape:parse_synopsis")
 def check_synopsis(c, parse_synopsis):
-    c.equal(parse_synopsis(page_old()), ["Ami bakes bread at night. The moon buys a loaf.", "(Source: Tiny Test)"],
+    c.equal(call(parse_synopsis, page_old()), ["Ami bakes bread at night. The moon buys a loaf.", "(Source: Tiny Test)"],
             "old layout <span itemprop=description>, <br /> breaks",
             hint="get_text() of the itemprop=\"description\" element, then split_source_tail")
-    c.equal(parse_synopsis(page_2021()), ["Two sisters fold lanterns.", "[Written by Tiny Test]"],
+    c.equal(call(parse_synopsis, page_2021()), ["Two sisters fold lanterns.", "[Written by Tiny Test]"],
             "2021 layout <p itemprop=description>")
     glued = page_old(synopsis="First line.<br><br>Second line.")
-    c.equal(parse_synopsis(glued), ["First line. Second line.", ""], "<br> without spaces around it",
+    c.equal(call(parse_synopsis, glued), ["First line. Second line.", ""], "<br> without spaces around it",
             hint='replace each <br> by "\\n" before get_text(): br.replace_with("\\n")')
     placeholder = page_old(synopsis="No synopsis information has been added to this title. "
                                     'Help improve our database by adding a synopsis <a href="#">here</a>.')

@@ -11,7 +11,7 @@ from pathlib import Path
 from anime_genre import scrape as ref
 from anime_genre.config import get_data_home
 from autograder.checks.lesson1 import _raised
-from autograder.core import hidden, hidden_random
+from autograder.core import call, hidden, hidden_random
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "datasets" / "fixtures"
@@ -88,22 +88,35 @@ def _fixed_expected(field: str) -> tuple:
     return tuple(PARSERS[field](html) for _, html in _fixed_pages())
 
 
+def _documented_tail(text: str, tail: str) -> bool:
+    """Whether the reference's split is the one the lesson documents: a final note starting
+    with "Written by" or "Source:". (The reference also mends MyAnimeList's "Writtten by"
+    typo and accepts an editorial note after the source; the lesson does not ask for that,
+    so pages that need it are not used to grade.)"""
+    import re
+    return not tail or re.search(r"^[\[(]\s*(?:Written by|Source\s*:)[^\[\]()]*[\])]$", tail) is not None \
+        and "Writtten" not in text
+
+
 def _expected_pages(field: str) -> list[tuple[str, str, object]]:
     """(label, html, the reference's answer) on the fixed pages and on this run's generated
     ones (a few milliseconds each: computed per check, as the seed may change in tests)."""
     fixed = [(label, html, e) for (label, html), e in zip(_fixed_pages(), _fixed_expected(field))]
-    return fixed + [(label, html, PARSERS[field](html)) for label, html in _variants(11)]
+    pages = fixed + [(label, html, PARSERS[field](html)) for label, html in _variants(11)]
+    if field == "synopsis":
+        pages = [(label, html, e) for label, html, e in pages if _documented_tail(html, e[1])]
+    return pages
 
 
 def _compare(c, func, field: str):
     for label, html, expected in _expected_pages(field):
-        c.equal(func(html), expected, f"{field} of {label}")
+        c.equal(call(func, html), expected, f"{field} of {label}")
     for label, html, expected_field in _edge_pages():
         if expected_field != field:
             continue
         msg = _raised(func, html)
-        c.true(msg is not None and field in msg, f"{label}: raises an error naming {field!r}",
-               f"got {msg!r}")
+        c.true(msg is not None and msg.startswith("PageParseError:") and f"field {field!r}" in msg,
+               f"{label}: raises PageParseError({field!r}, ...)", f"got {msg!r}")
 
 
 @hidden("l1_mal_id")
@@ -136,7 +149,7 @@ def hidden_split_source_tail(c, split_source_tail):
     texts += [" ".join(rng.choices(["a", "b", "(c)", "[d]", "e."], k=10)) for _ in range(5)]
     for text in texts:
         expected = ref.split_source_tail(text)
-        c.equal(split_source_tail(text), expected, f"split_source_tail({text!r})")
+        c.equal(call(split_source_tail, text), expected, f"split_source_tail({text!r})")
 
 
 @hidden("l1_synopsis")

@@ -7,12 +7,14 @@ its arguments."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from anime_genre import layers as ref_layers
 from anime_genre import metrics as ref_metrics
 from anime_genre import optim as ref_optim
 from anime_genre import trainer as ref_trainer
-from autograder.core import hidden, hidden_rng
+
+from autograder.core import call, hidden, hidden_rng
 
 
 def _shapes(salt):
@@ -34,12 +36,25 @@ def hidden_affine(c, Affine):
         mine = ref_layers.Affine(w.copy(), b.copy())
         y, dx = mine.forward(x), mine.backward(d)
         dW, db = (g.copy() for g in mine.grads)
-        theirs = Affine(w, b)
-        c.close(theirs.forward(x), y, f"forward {label}", rtol=1e-10, atol=1e-12)
-        c.close(theirs.backward(d), dx, f"backward dx {label}", rtol=1e-10, atol=1e-12)
-        g = theirs.grads
-        c.close(g[0], dW, f"dW {label}", rtol=1e-10, atol=1e-12)
-        c.close(g[1], db, f"db {label}", rtol=1e-10, atol=1e-12)
+        c.close(call(lambda: Affine(w, b).forward(x)), y, f"forward {label}", rtol=1e-10, atol=1e-12)
+        c.close(call(_affine, Affine, w, b, x, d, 0), dx, f"backward dx {label}", rtol=1e-10, atol=1e-12)
+        c.close(call(_affine, Affine, w, b, x, d, 1), dW, f"dW {label}", rtol=1e-10, atol=1e-12)
+        c.close(call(_affine, Affine, w, b, x, d, 2), db, f"db {label}", rtol=1e-10, atol=1e-12)
+    # sparse rows, as the training cell gives them
+    rng = hidden_rng(70)
+    xs = sp.random(9, 12, density=0.2, random_state=rng, format="csr")
+    w, b, d = rng.normal(size=(12, 4)), rng.normal(size=4), rng.normal(size=(9, 4))
+    mine = ref_layers.Affine(w.copy(), b.copy())
+    y, dx = mine.forward(xs), mine.backward(d)
+    c.close(call(lambda: Affine(w, b).forward(xs.copy())), y, "forward on a sparse x", rtol=1e-10, atol=1e-12)
+    c.close(call(_affine, Affine, w, b, xs.copy(), d, 1), mine.grads[0], "dW on a sparse x", rtol=1e-10, atol=1e-12)
+
+
+def _affine(Affine, w, b, x, d, which):
+    layer = Affine(w, b)
+    layer.forward(x)
+    dx = layer.backward(d)
+    return dx if which == 0 else layer.grads[which - 1]
 
 
 @hidden("l6_relu")
@@ -51,9 +66,14 @@ def hidden_relu(c, Relu):
         d = rng.normal(size=shape)
         mine = ref_layers.Relu()
         y, dx = mine.forward(x), mine.backward(d)
-        theirs = Relu()
-        c.close(theirs.forward(x), y, f"forward {shape}")
-        c.close(theirs.backward(d), dx, f"backward {shape}")
+        c.close(call(lambda: Relu().forward(x)), y, f"forward {shape}")
+        c.close(call(_relu_backward, Relu, x, d), dx, f"backward {shape}")
+
+
+def _relu_backward(Relu, x, d):
+    layer = Relu()
+    layer.forward(x)
+    return layer.backward(d)
 
 
 @hidden("l6_dropout")
@@ -62,14 +82,22 @@ def hidden_dropout(c, Dropout):
     for ratio in (0.1, 0.3, 0.7):
         x = rng.normal(size=(300, 50))
         seed = _seed(rng)
-        out = np.asarray(Dropout(ratio, seed=seed).forward(x.copy()), dtype=float)
-        kept = out != 0
         # 15000 units: the kept fraction's standard deviation is below 0.0037, so 0.03 is
         # 8 of them (a correct layer fails with probability ~1e-15 whatever the seed)
-        c.true(abs(kept.mean() - (1 - ratio)) < 0.03, f"ratio {ratio}: kept fraction near {1 - ratio}")
-        c.close(out[kept], x[kept] / (1 - ratio), f"ratio {ratio}: kept units scaled by 1/(1 - ratio)")
-        c.close(Dropout(ratio, seed=seed).forward(x.copy(), train_flg=False), x, f"ratio {ratio}: eval identity")
-    c.close(Dropout(0.0, seed=_seed(rng)).forward(np.ones((3, 3))), np.ones((3, 3)), "ratio 0 keeps everything")
+        c.true(call(lambda: abs((np.asarray(Dropout(ratio, seed=seed).forward(x.copy())) != 0).mean()
+                                - (1 - ratio)) < 0.03), f"ratio {ratio}: kept fraction near {1 - ratio}")
+        c.close(call(_kept_scaled, Dropout, ratio, seed, x), 0.0, f"ratio {ratio}: kept units scaled by 1/(1 - ratio)")
+        c.close(call(lambda: Dropout(ratio, seed=seed).forward(x.copy(), train_flg=False)), x,
+                f"ratio {ratio}: eval identity")
+    c.close(call(lambda: Dropout(0.0, seed=_seed(rng)).forward(np.ones((3, 3)))), np.ones((3, 3)),
+            "ratio 0 keeps everything")
+
+
+def _kept_scaled(Dropout, ratio, seed, x):
+    """max |out - x / (1 - ratio)| over the kept units (0 for a right scale)."""
+    out = np.asarray(Dropout(ratio, seed=seed).forward(x.copy()), dtype=float)
+    kept = out != 0
+    return float(np.abs(out[kept] - x[kept] / (1 - ratio)).max()) if kept.any() else 0.0
 
 
 @hidden("l6_adam_step")
@@ -79,13 +107,16 @@ def hidden_adam_step(c, adam_step):
         p = rng.normal(size=shape)
         m, v = np.zeros(shape), np.zeros(shape)
         rp, rm, rv = p.copy(), m.copy(), v.copy()
+        prev = (p, m, v)
         for t in range(1, 5):
             g = rng.normal(size=shape)
             rp, rm, rv = ref_optim.adam_step(rp, g, rm, rv, t, lr=0.02, beta1=0.8, beta2=0.99, eps=1e-7)
-            p, m, v = adam_step(p, g, m, v, t, lr=0.02, beta1=0.8, beta2=0.99, eps=1e-7)
-            c.close(p, rp, f"{shape} step {t}: param", rtol=1e-10)
-            c.close(m, rm, f"{shape} step {t}: m", rtol=1e-10)
-            c.close(v, rv, f"{shape} step {t}: v", rtol=1e-10)
+            # from the reference's state of the step before, so that one wrong step costs one
+            out = call(adam_step, prev[0], g, prev[1], prev[2], t, lr=0.02, beta1=0.8, beta2=0.99, eps=1e-7)
+            c.close(call(lambda: out()[0]), rp, f"{shape} step {t}: param", rtol=1e-10)
+            c.close(call(lambda: out()[1]), rm, f"{shape} step {t}: m", rtol=1e-10)
+            c.close(call(lambda: out()[2]), rv, f"{shape} step {t}: v", rtol=1e-10)
+            prev = (rp.copy(), rm.copy(), rv.copy())
 
 
 @hidden("l6_minibatches")
@@ -94,9 +125,12 @@ def hidden_minibatches(c, minibatch_indices):
     for n, size in ((1, 5), (17, 5), (100, 32), (64, 64)):
         seed = _seed(rng)
         expected = [len(b) for b in ref_trainer.minibatch_indices(n, size, seed)]
-        batches = [np.asarray(b) for b in minibatch_indices(n, size, seed)]
-        c.equal([len(b) for b in batches], expected, f"n={n}, batch {size}: sizes")
-        c.equal(sorted(np.concatenate(batches).tolist()), list(range(n)), f"n={n}: a permutation")
+        c.equal(call(lambda: [len(b) for b in minibatch_indices(n, size, seed)]), expected, f"n={n}, batch {size}: sizes")
+        c.equal(call(lambda: sorted(np.concatenate([np.asarray(b) for b in minibatch_indices(n, size, seed)]).tolist())),
+                list(range(n)), f"n={n}: a permutation")
+        c.true(call(lambda: all(np.array_equal(a, b) for a, b in zip(minibatch_indices(n, size, seed),
+                                                                    minibatch_indices(n, size, seed)))),
+               f"n={n}: the same seed, the same batches")
 
 
 @hidden("l6_early_stopping")
@@ -107,7 +141,7 @@ def hidden_early_stopping(c, early_stopping):
             scores = np.round(rng.random(length), 1).tolist()
             expected = ref_trainer.early_stopping(scores, patience)
             # (the name never shows the scores: students see hidden sub-checks by name)
-            c.equal(early_stopping(list(scores), patience), expected,
+            c.equal(call(early_stopping, list(scores), patience), expected,
                     f"{length} random scores, patience {patience}")
 
 
@@ -121,7 +155,8 @@ def hidden_f1(c, f1):
         P[0] = 0
         for average in ("micro", "macro", "samples"):
             expected = ref_metrics.f1(Y, P, average)
-            c.close(f1(Y.copy(), P.copy(), average), expected, f"{average} F1 on {n} x {k}", rtol=1e-12)
+            # an F1 with epsilon smoothing (Keras: 1e-7) is right: 1e-6 relative
+            c.close(call(f1, Y.copy(), P.copy(), average), expected, f"{average} F1 on {n} x {k}", rtol=1e-6, atol=1e-9)
 
 
 @hidden("l6_tune_thresholds")
@@ -131,8 +166,19 @@ def hidden_tune_thresholds(c, tune_thresholds):
         Y = (rng.random((n, k)) < 0.2).astype(int)
         P = np.clip(rng.random((n, k)) * 0.6 + 0.4 * Y * rng.random((n, k)), 0, 1)
         grid = np.round(np.arange(0.05, 1.0, 0.05), 2)
-        ref = ref_metrics.tune_thresholds(Y, P, grid)
+        Y[:, 0] = 0                      # a genre without positives keeps the default
+        ref = ref_metrics.tune_thresholds(Y, P, grid, default=0.37)
         mine = ref_metrics.per_genre_f1(Y, ref_metrics.apply_thresholds(P, ref))
-        thr = np.asarray(tune_thresholds(Y.copy(), P.copy(), grid.copy()), dtype=float)
-        theirs = ref_metrics.per_genre_f1(Y, ref_metrics.apply_thresholds(P, thr))
-        c.close(theirs, mine, f"per-genre F1 reached on {n} x {k}", rtol=1e-12, atol=1e-12)
+        c.close(call(lambda: ref_metrics.per_genre_f1(Y, ref_metrics.apply_thresholds(
+            P, np.asarray(tune_thresholds(Y.copy(), P.copy(), grid.copy(), default=0.37), dtype=float)))),
+            mine, f"per-genre F1 reached on {n} x {k}", rtol=1e-12, atol=1e-12)
+        c.close(call(lambda: np.asarray(tune_thresholds(Y.copy(), P.copy(), grid.copy(), default=0.37))[0]), 0.37,
+                f"{n} x {k}: the genre without positives keeps default")
+    # scores on the grid: p >= t
+    Y = (rng.random((60, 3)) < 0.3).astype(int)
+    P = np.round(np.clip(rng.random((60, 3)) * 0.6 + 0.4 * Y, 0, 1) * 20) / 20
+    grid = np.round(np.arange(0.05, 1.0, 0.05), 2)
+    mine = ref_metrics.per_genre_f1(Y, ref_metrics.apply_thresholds(P, ref_metrics.tune_thresholds(Y, P, grid)))
+    c.close(call(lambda: ref_metrics.per_genre_f1(Y, ref_metrics.apply_thresholds(
+        P, np.asarray(tune_thresholds(Y.copy(), P.copy(), grid.copy()), dtype=float)))),
+        mine, "per-genre F1 with scores on the grid (p >= t)", rtol=1e-12, atol=1e-12)

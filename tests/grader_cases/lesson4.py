@@ -193,3 +193,242 @@ class SigmoidWithLoss:
         return dout * (self.y - self.t) / len(self.y)
 '''),
 ]
+
+# Cases written as other textbooks and libraries write these functions (Deep Learning from
+# Scratch, CS231n, PyTorch's formulas in numpy) and more realistic mistakes.
+BUGGY += [
+    ("l4_sigmoid", "exp(x) / (1 + exp(x)) everywhere: nan at x = 1000", '''
+def sigmoid(x):
+    with np.errstate(all="ignore"):
+        e = np.exp(x)
+        return e / (1 + e)
+'''),
+    ("l4_sigmoid", "float32 arithmetic", '''
+def sigmoid(x):
+    x = np.asarray(x, dtype=np.float32)
+    return (1 / (1 + np.exp(-np.clip(x, -80, 80)))).astype(np.float32)
+'''),
+    ("l4_sigmoid", "clipped at +-10 (visibly wrong tails)", '''
+def sigmoid(x):
+    return 1 / (1 + np.exp(-np.clip(x, -10, 10)))
+'''),
+    ("l4_log_sigmoid", "log(sigmoid(x)) with a 1e-12 floor", '''
+def log_sigmoid(x):
+    return np.log(np.maximum(sigmoid(x), 1e-12))
+'''),
+    ("l4_log_sigmoid", "-log1p(exp(-x)): -inf... overflow for x = -1000", '''
+def log_sigmoid(x):
+    with np.errstate(all="ignore"):
+        return -np.log1p(np.exp(-np.asarray(x, dtype=float)))
+'''),
+    ("l4_log_sigmoid", "sign error: log sigmoid(-x)", '''
+def log_sigmoid(x):
+    return -np.logaddexp(0, np.asarray(x, dtype=float))
+'''),
+    ("l4_log_sigmoid", "log of 1 + exp(-x) without the minus", '''
+def log_sigmoid(x):
+    return np.logaddexp(0, -np.asarray(x, dtype=float))
+'''),
+    ("l4_softmax", "normalised over the whole matrix", '''
+def softmax(x):
+    e = np.exp(x - np.max(x))
+    return e / e.sum()
+'''),
+    ("l4_softmax", "max over the whole matrix (rows far apart underflow)", '''
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - x.max())
+    return e / e.sum(axis=-1, keepdims=True)
+'''),
+    ("l4_softmax", "DLFS 1-D only: x.T trick breaks (K,) input... uses axis=0", '''
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - x.max(axis=0))
+    return e / e.sum(axis=0)
+'''),
+    ("l4_softmax_cross_entropy", "one-hot targets assumed: multi-hot rows not normalised", '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        t = np.asarray(t)
+        if t.ndim == 1:
+            t = np.eye(x.shape[1])[t]
+        self.t = t.astype(float)
+        z = x - x.max(axis=1, keepdims=True)
+        log_y = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        self.y = np.exp(log_y)
+        return float(-(self.t * log_y).sum() / len(x))
+
+    def backward(self, dout=1.0):
+        return (self.y - self.t) * dout / len(self.y)
+'''),
+    ("l4_softmax_cross_entropy", "DLFS style log(y + 1e-7): inaccurate for confident mistakes", '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        t = np.asarray(t)
+        if t.ndim == 1:
+            t = np.eye(x.shape[1])[t]
+        t = t.astype(float)
+        s = t.sum(axis=1, keepdims=True)
+        self.t = np.divide(t, s, out=np.zeros_like(t), where=s > 0)
+        z = x - x.max(axis=1, keepdims=True)
+        self.y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        return float(-(self.t * np.log(self.y + 1e-7)).sum() / len(x))
+
+    def backward(self, dout=1.0):
+        return (self.y * self.t.sum(axis=1, keepdims=True) - self.t) * dout / len(self.y)
+'''),
+    ("l4_softmax_cross_entropy", "backward ignores dout", '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        t = np.asarray(t)
+        if t.ndim == 1:
+            t = np.eye(x.shape[1])[t]
+        t = t.astype(float)
+        s = t.sum(axis=1, keepdims=True)
+        self.t = np.divide(t, s, out=np.zeros_like(t), where=s > 0)
+        z = x - x.max(axis=1, keepdims=True)
+        log_y = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        self.y = np.exp(log_y)
+        return float(-(self.t * log_y).sum() / len(x))
+
+    def backward(self, dout=1.0):
+        return (self.y * self.t.sum(axis=1, keepdims=True) - self.t) / len(self.y)
+'''),
+    ("l4_softmax_cross_entropy", "all-zero target rows divided by 0 (nan)", '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        t = np.asarray(t)
+        if t.ndim == 1:
+            t = np.eye(x.shape[1])[t]
+        with np.errstate(all="ignore"):
+            self.t = t / t.sum(axis=1, keepdims=True)
+        z = x - x.max(axis=1, keepdims=True)
+        log_y = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        self.y = np.exp(log_y)
+        return float(-(self.t * log_y).sum() / len(x))
+
+    def backward(self, dout=1.0):
+        return (self.y * self.t.sum(axis=1, keepdims=True) - self.t) * dout / len(self.y)
+'''),
+    ("l4_bce_with_logits", "mean over every element (N * K), as torch's default reduction", '''
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        self.y, self.t = sigmoid(x), np.asarray(t, dtype=float)
+        return float((np.logaddexp(0, x) - self.t * x).mean())
+
+    def backward(self, dout=1.0):
+        return (self.y - self.t) * dout / self.y.size
+'''),
+    ("l4_bce_with_logits", "backward ignores dout", '''
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = self.t = None
+
+    def forward(self, x, t):
+        self.y, self.t = sigmoid(x), np.asarray(t, dtype=float)
+        return float((np.logaddexp(0, x) - self.t * x).sum() / len(x))
+
+    def backward(self, dout=1.0):
+        return (self.y - self.t) / len(self.y)
+'''),
+]
+
+CORRECT += [
+    ("l4_sigmoid", "clipped at +-500 (finite, accurate: PyTorch-like safe exp)", '''
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))
+'''),
+    ("l4_sigmoid", "scipy-free expit by cases with np.where and exp(-|x|)", '''
+def sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+'''),
+    ("l4_log_sigmoid", "min(x, 0) - log1p(exp(-|x|)) (the PyTorch formula)", '''
+def log_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+'''),
+    ("l4_log_sigmoid", "clipped at +-500 then -logaddexp", '''
+def log_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    return np.where(x < -500, x, -np.logaddexp(0, -np.clip(x, -500, None)))
+'''),
+    ("l4_softmax", "DLFS style with keepdims and axis=-1", '''
+def softmax(x):
+    x = x - np.max(x, axis=-1, keepdims=True)
+    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
+'''),
+    ("l4_softmax", "exp of the log-softmax", '''
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    m = x.max(axis=-1, keepdims=True)
+    return np.exp(x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))
+'''),
+    ("l4_softmax_cross_entropy", "CS231n softmax_loss style with fancy indexing for indices", '''
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        N, K = x.shape
+        t = np.asarray(t)
+        if t.ndim == 1:
+            onehot = np.zeros((N, K))
+            onehot[np.arange(N), t] = 1.0
+            t = onehot
+        t = t.astype(float)
+        sums = t.sum(axis=1, keepdims=True)
+        self.t = t / np.where(sums > 0, sums, 1.0)
+        shifted = x - np.max(x, axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        self.y = np.exp(log_probs)
+        return float(-np.sum(self.t * log_probs) / N)
+
+    def backward(self, dout=1.0):
+        N = self.y.shape[0]
+        dx = self.y * self.t.sum(axis=1, keepdims=True) - self.t
+        return dx * dout / N
+'''),
+    ("l4_bce_with_logits", "max(x, 0) - x t + log1p(exp(-|x|)) (TensorFlow's formula)", '''
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        t = np.asarray(t, dtype=float)
+        self.y, self.t = sigmoid(x), t
+        loss = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        return float(np.sum(loss) / x.shape[0])
+
+    def backward(self, dout=1.0):
+        return (self.y - self.t) * (dout / self.y.shape[0])
+'''),
+]
