@@ -23,14 +23,14 @@ import dataclasses
 import signal
 import time
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from traitlets import Bool, Dict, Float, Integer
 
 from nbgrader.preprocessors import Execute
 
 from . import sandbox
-from .grade import stored_size
+from .grade import TIMEOUT_REPLY, stored_size
 
 EVENTS: list[dict] = []
 PEAK = {"kernel_kb": 0}          # largest kernel resident set seen in this process (VmHWM)
@@ -65,6 +65,9 @@ class ClassExecute(Execute):
             raise ValueError("ClassExecute runs student code only in a sandboxed kernel")
         self._t0 = time.monotonic()
         self._dead = None
+        # interrupt a cell that runs too long once, then go on (nbclient would otherwise
+        # interrupt again and again a kernel that no longer answers)
+        self.error_on_timeout = dict(TIMEOUT_REPLY)
         self._sizes = {}
         self._dropped = {}
         self.timeout_func = self._cell_budget
@@ -91,6 +94,14 @@ class ClassExecute(Execute):
         t0 = time.monotonic()
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
+        except CellTimeoutError:
+            # the kernel did not come back after its interrupt (stuck in C code): treat it as
+            # gone, so that nbgrader records the notebook (grades come from the judge)
+            self._dead = f"cell {index} did not stop after its {budget} s timeout"
+            EVENTS.append({"kind": "timeout", "cell": index, "seconds": budget,
+                           "detail": f"timeout in cell {index} after {budget:g} s (the kernel did not stop)"})
+            cell.outputs = list(cell.get("outputs", [])) + [_error("CellTimeoutError", self._dead)]
+            return cell, resources
         except DeadKernelError:
             why = self._death_reason()
             self._dead = f"the kernel died in cell {index} ({why})"
@@ -103,6 +114,8 @@ class ClassExecute(Execute):
             if out.get("output_type") != "error":
                 continue
             if out.get("ename") == TIMEOUT_ENAME:
+                # the kernel may never answer again: the cells after this one are not run
+                self._dead = self._dead or f"cell {index} ran longer than its time limit"
                 if budget < (self.timeout or 1e9):
                     EVENTS.append({"kind": "notebook-timeout", "cell": index, "seconds": round(spent, 1),
                                    "detail": f"notebook time limit {self.notebook_timeout:g} s used up in cell {index}"})

@@ -91,13 +91,21 @@ def _node(obj):
 def read_notebook(path: str | Path) -> Node:
     """Read a notebook (nbformat 4), or raise GradingError with a one-line reason."""
     path = Path(path)
-    if not path.exists():
-        raise GradingError(f"{path}: no such file")
-    if path.is_dir():
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise GradingError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise GradingError(f"{path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISLNK(st.st_mode):
+        # a student's notebook that links elsewhere (another student's file, a device) is not
+        # followed: grade the real file instead
+        raise GradingError(f"{path}: is a symbolic link, not a notebook (grade the file it points to)")
+    if stat.S_ISDIR(st.st_mode):
         raise GradingError(f"{path}: is a directory, not a notebook")
     try:
         # never block on a FIFO or read a device: a regular file, at most MAX_NOTEBOOK bytes
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 raise GradingError(f"{path}: not a regular file")
@@ -125,6 +133,11 @@ def read_notebook(path: str | Path) -> Node:
     return _node(raw)
 
 
+# what a cell that timed out shows (nbclient's error_on_timeout: interrupt once, then go on)
+TIMEOUT_REPLY = {"ename": "CellTimeoutError", "evalue": "the cell ran longer than its time limit",
+                 "traceback": ["CellTimeoutError: the cell ran longer than its time limit"]}
+
+
 def stored_size(content) -> int:
     """Bytes an output would take in the notebook: all of it (text, every MIME type's data,
     metadata, traceback), not just the text."""
@@ -148,10 +161,16 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
 
     class CappedClient(NotebookClient):
         async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
-            if time.monotonic() - t0 > notebook_timeout and cell.cell_type == "code":
+            if cell.cell_type == "code" and (self._stuck or time.monotonic() - t0 > notebook_timeout):
                 self._skipped.add(cell_index)
                 return cell
             return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            # interrupt once, then move on: the cells after it are not run (a kernel that did
+            # not answer in time may never answer; grades come from the judge anyway)
+            self._stuck = True
+            return await super()._async_handle_timeout(timeout, cell)
 
         def output(self, outs, msg, display_id, cell_index):
             used = self._used.get(cell_index, 0) + stored_size(msg.get("content", {}))
@@ -166,8 +185,9 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
     km = SandboxKernelManager(kernel_name=kernel_name, limits={"memory_mb": memory_mb},
                               max_message_bytes=max(output_bytes, 1 << 20) + (1 << 20))
     client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, kernel_name=kernel_name,
+                          interrupt_on_timeout=True, error_on_timeout=TIMEOUT_REPLY,
                           shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}})
-    client._used, client._dropped, client._skipped = {}, set(), set()
+    client._used, client._dropped, client._skipped, client._stuck = {}, set(), set(), False
     try:
         client.execute()
     except CellTimeoutError as exc:
@@ -177,8 +197,9 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
     except Exception as exc:   # a kernel that cannot start is reported, grading goes on
         notes.append(f"execution failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}")
     if client._skipped:
-        notes.append(f"cells {min(client._skipped)} to {max(client._skipped)} not run: the notebook "
-                     f"time limit of {notebook_timeout:g} s was used up")
+        why = (f"a cell ran longer than {cell_timeout:g} s" if client._stuck
+               else f"the notebook time limit of {notebook_timeout:g} s was used up")
+        notes.append(f"cells {min(client._skipped)} to {max(client._skipped)} not run: {why}")
     for i in sorted(client._dropped):
         notes.append(f"cell {i} printed more than {output_bytes} bytes: the rest was dropped")
     for i, cell in enumerate(nb.cells):

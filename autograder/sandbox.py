@@ -329,8 +329,12 @@ def copy_regular_files(src: str, dst: str, budget: int) -> list[str]:
     bytes in all. Returns what was skipped."""
     skipped = []
     os.makedirs(dst, exist_ok=True)
+    own = os.path.realpath(dst)
     total = 0
     for root, dirs, files in os.walk(src, followlinks=False):
+        if _inside(os.path.realpath(root), own):
+            dirs[:] = []                    # the copy itself (the sandbox folder is under src)
+            continue
         rel = os.path.relpath(root, src)
         out_root = dst if rel == "." else os.path.join(dst, rel)
         for d in list(dirs):
@@ -482,9 +486,9 @@ class Sandbox:
         return {"cgroups": procs,
                 "rlimits": {"AS": lim.memory_mb << 20, "CPU": lim.cpu_seconds, "FSIZE": lim.file_mb << 20,
                             "NOFILE": lim.open_files, "CORE": 0},
-                # a pids cgroup counts this sandbox alone; without one, RLIMIT_NPROC counts the
-                # processes of the sandbox's own user namespace (Linux >= 5.14)
-                "nproc": 0 if self.cgroups else lim.max_processes,
+                # a pids cgroup counts this sandbox alone; in a sandbox without one, command()
+                # sets RLIMIT_NPROC inside the user namespace; unsandboxed, the launcher does
+                "nproc": lim.max_processes if not self.cgroups and self.mode != "sandboxed" else 0,
                 "chdir": None if self.mode == "sandboxed" else self.workdir}
 
     def command(self, argv: list[str], env: dict | None = None) -> list[str]:
@@ -494,6 +498,14 @@ class Sandbox:
         env = env if env is not None else self.env()
         head = [sys.executable, "-I", "-S", LAUNCHER, json.dumps(self.launcher_spec()), "--"]
         if self.mode == "sandboxed":
+            if not self.cgroups:
+                # No pids cgroup: RLIMIT_NPROC, set *inside* the new user namespace, where the
+                # kernel counts only the sandbox's own tasks (set outside, it would count all
+                # of this user's processes, other sandboxes included).
+                n = self.limits.max_processes
+                argv = [sys.executable, "-I", "-S", "-c",
+                        "import os, resource, sys; resource.setrlimit(resource.RLIMIT_NPROC, "
+                        f"({n}, {n})); os.execv(sys.argv[1], sys.argv[1:])"] + list(argv)
             if self.has_files:
                 argv = ["/bin/sh", "-c", f'cp -R {INSIDE_SUBMISSION}/. {INSIDE_HOME}/ 2>/dev/null; exec "$@"',
                         "sh"] + list(argv)
@@ -807,6 +819,7 @@ try:
     import zmq
     from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.utils import run_sync as _run_sync
     import zmq.asyncio
     from traitlets import DottedObjectName as _TDotted, Type as _TType, default as _tdefault
     from traitlets import Dict as _TDict, Integer as _TInt, Unicode as _TUnicode
@@ -897,6 +910,17 @@ if AsyncKernelManager is not None:
                     await asyncio.sleep(0.05)       # bound; give listen() its moment
                     return
                 await asyncio.sleep(0.02)
+
+        async def _async_interrupt_kernel(self) -> None:
+            """Interrupt by message on the control channel: a signal would reach bubblewrap,
+            not the kernel inside its pid namespace (ipykernel then signals itself)."""
+            if not self.has_kernel:
+                raise RuntimeError("Cannot interrupt kernel. No kernel is running!")
+            msg = self.session.msg("interrupt_request", content={})
+            self._connect_control_socket()
+            self.session.send(self._control_socket, msg)
+
+        interrupt_kernel = _run_sync(_async_interrupt_kernel)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             try:
