@@ -40,7 +40,7 @@ TIMEOUT_ENAME = "CellTimeoutError"
 class ClassExecute(Execute):
     notebook_timeout = Float(300.0, help="seconds all cells together may run").tag(config=True)
     output_bytes = Integer(1 << 20, help="output kept per cell (bytes)").tag(config=True)
-    memory_mb = Integer(0, help="for messages only: the kernel's memory limit").tag(config=True)
+    memory_mb = Integer(0, help="memory limit of the kernel's sandbox (MiB); 0 = 1024").tag(config=True)
     unsafe_no_sandbox = Bool(False, help="run kernels without a sandbox where none can be made "
                              "(every grade is then recorded as unsandboxed)").tag(config=True)
     sandbox_limits = Dict({}, help="SandboxLimits fields for each kernel").tag(config=True)

@@ -17,7 +17,7 @@ long-lived worker process, with the course's own configuration, so the gradebook
   else is still recorded;
 - the judge's worker processes (``autograder.judge``) are started in sandboxes too.
 
-Limits come from ``GradeClass`` in the course's ``nbgrader_config.py`` (see
+Limits come from ``GradeClass`` in the course's ``course_limits.py`` (see
 :class:`GradeClass`), overridden by command-line options. What happened to each submission
 is written to ``COURSE/grade-class/<assignment>.json`` (read back to skip graded work on the
 next run) and summarised at the end.
@@ -46,7 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 class GradeClass(Configurable):
     """Limits for ``python -m autograder grade-class`` (section ``c.GradeClass`` of the
-    course's ``nbgrader_config.py``)."""
+    course's ``course_limits.py``, loaded by its ``nbgrader_config.py``)."""
     cell_timeout = Float(30.0, help="seconds one notebook cell may run").tag(config=True)
     notebook_timeout = Float(300.0, help="seconds all cells of one notebook may run").tag(config=True)
     memory_mb = Integer(1024, help="address-space limit of the kernel and of each judge worker (MiB)").tag(config=True)

@@ -2,7 +2,8 @@
 
     python -m autograder build-course [DIR]      # default autograder/course/ (git-ignored)
 
-writes ``DIR/nbgrader_config.py`` and ``DIR/source/<lesson>/<lesson>.ipynb`` for every
+writes ``DIR/nbgrader_config.py`` (and ``DIR/course_limits.py`` if it is missing: the
+instructor's limits, never overwritten) and ``DIR/source/<lesson>/<lesson>.ipynb`` for every
 ``lessons/NN_name.ipynb``. In each solution cell, every stub body
 
     # YOUR CODE HERE
@@ -194,10 +195,13 @@ from nbgrader.preprocessors import GetGrades
 from autograder.classexec import ClassExecute
 from autograder.nbgrader_plugin import TrustedGrades
 
+import os
+
 c = get_config()  # noqa: F821
 
 c.CourseDirectory.course_id = "anime-genre"
-c.CourseDirectory.root = {root!r}
+# the folder of this file: the course folder can be moved or copied
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
 # Autograde: hidden tests are removed before the student's notebook runs (they never execute
 # in the student's kernel); ClassExecute runs the notebook in a sandboxed kernel (bubblewrap:
@@ -218,33 +222,63 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.ClassExecute.timeout = 60                 # s per cell (a safety net: grades come from the judge)
-c.ClassExecute.notebook_timeout = 600
 c.ClassExecute.interrupt_on_timeout = True
 c.ClassExecute.shutdown_kernel = "immediate"
-c.ClassExecute.memory_mb = 2048
 # Where bubblewrap or user namespaces are missing, grading refuses to run. To grade anyway
 # (every grade then says "unsandboxed"), set both:
 # c.ClassExecute.unsafe_no_sandbox = True
 # c.TrustedGrades.unsafe_no_sandbox = True
 c.IgnorePattern.pattern = r"Warning"
 c.IgnorePattern.enabled = True
-c.TrustedGrades.call_timeout = 10.0
-c.TrustedGrades.memory_mb = 2048
 
 # Submissions (autograder/submission.py): before nbgrader copies a submission folder, the hook
 # moves every link, FIFO, socket, device and oversized file out of it to
 # rejected/<student>/<assignment>/ (with REJECTED.txt); NormaliseSubmission then makes each
 # cell's nbgrader metadata agree with the source notebook, so that one student's notebook
 # cannot stop the run for the others. nbgrader's own sanitize steps follow unchanged.
-from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells
-from autograder.submission import NormaliseSubmission, pre_convert_hook
+# RestoreLockedCells is nbgrader's OverwriteCells, silent about check cells the student did not
+# touch (the gradebook keeps them with their hidden tests, so their checksums always differed).
+from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteKernelspec
+from autograder.submission import NormaliseSubmission, RestoreLockedCells, pre_convert_hook
 c.Autograde.sanitize_preprocessors = [NormaliseSubmission, ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                      OverwriteCells, CheckCellMetadata]
+                                      RestoreLockedCells, CheckCellMetadata]
 c.Autograde.pre_convert_hook = pre_convert_hook
 
 # Feedback never shows hidden-test code (nbgrader's own feedback does, jupyter/nbgrader#1363).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Your limits and settings (exchange, time limits, workers...): course_limits.py, which
+# build-course writes once and never overwrites. What it sets wins over the lines above.
+load_subconfig("course_limits.py")  # noqa: F821
+'''
+
+LIMITS_FILE = "course_limits.py"
+LIMITS_CONFIG = '''\
+# Limits and settings of this course: yours to edit. `python -m autograder build-course` wrote
+# this file once and never overwrites it; nbgrader_config.py loads it last, so what is set here
+# wins. See autograder/GRADE_CLASS.md and autograder/INSTRUCTOR.md.
+c = get_config()  # noqa: F821
+
+# python -m autograder grade-class (command-line options win over these)
+c.GradeClass.cell_timeout = 30        # s, one cell (kernel) and one call of student code (judge)
+c.GradeClass.notebook_timeout = 300   # s, all cells of a notebook together
+c.GradeClass.memory_mb = 1024         # each kernel's and each judge worker's sandbox
+c.GradeClass.cpu_seconds = 0          # per process; 0 = notebook_timeout + 60
+c.GradeClass.max_processes = 64       # processes + threads of one sandbox
+c.GradeClass.file_mb = 64             # largest file a submission may write
+c.GradeClass.output_kb = 1024         # output kept per cell, the rest dropped
+c.GradeClass.workers = 0              # 0 = one per core
+
+# plain `nbgrader autograde` (grades come from the judge; the kernel's limits are safety nets)
+c.ClassExecute.timeout = 60           # s per cell in the kernel
+c.ClassExecute.notebook_timeout = 600
+c.ClassExecute.memory_mb = 2048
+c.TrustedGrades.call_timeout = 10.0   # CPU-seconds per call of student code in the judge
+c.TrustedGrades.memory_mb = 2048
+
+# nbgrader's exchange (release_assignment, fetch_assignment, submit, collect, feedback): a folder
+# every student can reach; see INSTRUCTOR.md, "The exchange on a shared server"
+# c.Exchange.root = "/srv/nbgrader/exchange"
 '''
 
 
@@ -265,7 +299,10 @@ def build_course(course_dir: str | Path | None = None, lessons_dir: str | Path =
         out = course / "source" / path.stem / path.name
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbformat.from_dict(inst), str(out))
-    (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course.resolve())), encoding="utf-8")
+    (course / "nbgrader_config.py").write_text(CONFIG, encoding="utf-8")
+    limits = course / LIMITS_FILE
+    if not limits.exists():        # the instructor's own settings: written once, never replaced
+        limits.write_text(LIMITS_CONFIG, encoding="utf-8")
     return course
 
 

@@ -33,6 +33,8 @@ Both are wired into plain ``nbgrader autograde`` by the course's ``nbgrader_conf
   and every other student is graded as usual.
 - :class:`NormaliseSubmission` is the first of ``c.Autograde.sanitize_preprocessors``: it reads
   ``COURSE/source/<assignment>/<notebook>.ipynb`` and normalises the notebook in memory.
+- :class:`RestoreLockedCells` replaces nbgrader's ``OverwriteCells`` there: the same restoring
+  of locked cells, without a "checksum has changed" warning for cells nobody edited.
 """
 from __future__ import annotations
 
@@ -47,7 +49,9 @@ import stat
 import time
 from pathlib import Path
 
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbformat.notebooknode import NotebookNode
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 from traitlets import Float
 
 MIB = 2 ** 20
@@ -653,3 +657,28 @@ class NormaliseSubmission(NbGraderPreprocessor):
         except (OSError, ValueError) as exc:
             self.log.warning("no source notebook %s (%s): nbgrader metadata checked on its own", path, exc)
             return None
+
+
+class RestoreLockedCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` (locked cells come back from the gradebook), without its
+    "checksum has changed" warning for a cell the student did not touch: the gradebook keeps
+    each check cell *with* its hidden tests, the released notebook has them removed, so every
+    untouched check cell used to differ. A cell that equals its released form is restored
+    silently; one the student edited is still restored and reported."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = (cell.metadata.get("nbgrader") or {}).get("grade_id")
+        if grade_id is not None and cell.cell_type == "code":
+            try:
+                source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                source_cell = None
+            if source_cell is not None and source_cell.locked and source_cell.cell_type == "code":
+                released = NotebookNode(cell_type="code", source=source_cell.source, metadata={})
+                try:
+                    ClearHiddenTests()._remove_hidden_test_region(released)
+                except RuntimeError:      # a malformed source region: leave it to nbgrader
+                    released.source = None
+                if released.source is not None and cell.source == released.source:
+                    cell.source = source_cell.source
+        return super().preprocess_cell(cell, resources, cell_index)

@@ -17,7 +17,7 @@ import pytest
 from autograder.course import build_course, compare_to_lesson, lesson_paths
 from autograder.grade import grade_nb
 
-from grader_cases import solved, submission
+from grader_cases import WRONG_AXIS, solved, submission
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -25,11 +25,6 @@ LESSONS = lesson_paths()
 L4 = "04_sigmoid_vs_softmax"
 
 WRONG_SIGMOID = "def sigmoid(x):\n    return 0 * np.asarray(x, dtype=float)\n"
-WRONG_AXIS = '''def softmax(x):
-    x = np.asarray(x, dtype=float)
-    e = np.exp(x - x.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-'''
 NAIVE_WARNING = "def sigmoid(x):\n    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))\n"
 
 
@@ -81,15 +76,15 @@ def course(tmp_path_factory):
         assert p.returncode == 0, p.stderr
         expected[student] = json.loads(p.stdout)
     _nbgrader(course, "db", "student", "add", "alice", "--last-name", "A", "--first-name", "Alice")
-    _nbgrader(course, "autograde", L4, "--create")
+    autograde = _nbgrader(course, "autograde", L4, "--create")
     _nbgrader(course, "generate_feedback", L4)
     _nbgrader(course, "export")
-    return course, expected, lessons
+    return course, expected, lessons, autograde.stdout + autograde.stderr
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_generate_assignment_gives_back_the_lesson(course, path):
-    course_dir, _, lessons = course
+    course_dir, _, lessons, _ = course
     released = json.loads((course_dir / "release" / path.stem / path.name).read_text())
     lesson = json.loads((lessons / path.name).read_text())
     assert compare_to_lesson(released, lesson) == []
@@ -97,7 +92,7 @@ def test_generate_assignment_gives_back_the_lesson(course, path):
 
 def test_autograde_gives_the_points_of_the_grade_command(course):
     from nbgrader.api import Gradebook
-    course_dir, expected, _ = course
+    course_dir, expected, _, _ = course
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
         for student, report in expected.items():
             nb = gb.find_submission_notebook(L4, L4, student)
@@ -113,15 +108,48 @@ def test_autograde_gives_the_points_of_the_grade_command(course):
 
 
 def test_edited_check_cells_are_restored(course):
-    course_dir, _, _ = course
+    course_dir, _, _, _ = course
     nb = nbformat.read(str(course_dir / "autograded" / "dave" / L4 / f"{L4}.ipynb"), as_version=4)
     cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "l4_sigmoid_check"][0]
     assert cell.source.startswith('check("l4_sigmoid", sigmoid)')
     assert "FAILED" in "".join(o.get("text", "") for o in cell.outputs)
 
 
+def test_only_edited_check_cells_are_reported(course):
+    """Untouched submissions give no "checksum has changed" warning (the gradebook keeps the
+    check cells with their hidden tests); dave's edited check cell is reported, once."""
+    log = course[3]
+    changed = [line for line in log.splitlines() if "'checksum'" in line and "has changed" in line]
+    assert len(changed) == 1 and "l4_sigmoid_check" in changed[0], changed
+
+
+def test_build_course_keeps_the_instructors_limits_and_can_be_moved(tmp_path):
+    from autograder.classroom import class_limits, load_course_config
+    from autograder.course import LIMITS_FILE
+    course = build_course(tmp_path / "course")
+    limits = course / LIMITS_FILE
+    assert (course.stat().st_mode & 0o777) == 0o700            # private by default
+    assert class_limits(load_course_config(course), {})["cell_timeout"] == 30
+    limits.write_text(limits.read_text().replace("c.GradeClass.cell_timeout = 30", "c.GradeClass.cell_timeout = 7")
+                      + "c.GradeClass.workers = 3\n")
+    build_course(course)                                        # a rebuild after the lessons changed
+    assert "c.GradeClass.workers = 3" in limits.read_text()
+    moved = tmp_path / "moved"
+    course.rename(moved)
+    cfg = load_course_config(moved)
+    assert class_limits(cfg, {})["cell_timeout"] == 7 and class_limits(cfg, {})["workers"] == 3
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+    p = subprocess.run([sys.executable, "-c", "from nbgrader.coursedir import CourseDirectory;"
+                        "from traitlets.config.loader import PyFileConfigLoader as L;"
+                        "c = L('nbgrader_config.py', '.').load_config();"
+                        "print(CourseDirectory(config=c).root); print(c.ClassExecute.timeout)"],
+                       cwd=moved, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == [str(moved), "60"]
+
+
 def test_feedback_does_not_reveal_hidden_tests(course):
-    course_dir, _, _ = course
+    course_dir, _, _, _ = course
     for student in ("alice", "carol"):
         import html as html_lib
         import re
@@ -134,7 +162,7 @@ def test_feedback_does_not_reveal_hidden_tests(course):
 
 
 def test_export_writes_the_grades(course):
-    course_dir, expected, _ = course
+    course_dir, expected, _, _ = course
     with open(course_dir / "grades.csv", newline="") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == L4}
     for student, report in expected.items():

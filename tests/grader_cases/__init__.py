@@ -21,6 +21,14 @@ def lesson_path(number: int) -> Path | None:
     return found[0] if found else None
 
 
+# a softmax normalised over the wrong axis: partly right (1-D inputs pass), a classic
+WRONG_AXIS = '''def softmax(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+'''
+
+
 def solved(number: int):
     """The lesson with every stub replaced by the reference body."""
     nb = nbformat.read(str(lesson_path(number)), as_version=4)
