@@ -80,7 +80,11 @@ def hidden_ppmi(c, f):
     ids = hidden_rng(35).integers(0, 12, 300)
     C = ref_wv.cooccurrence_matrix(ids, np.zeros_like(ids), 12, window=2)
     expected = ref_wv.ppmi(C)
-    c.close(call(f, C), expected, "random co-occurrences", rtol=1e-10)
+    expected_eps = ref_wv.ppmi(C, eps=0.5)
+    c.close(call(f, C.copy()), expected, "random co-occurrences", rtol=1e-10)
+    # eps is part of the documented formula: max(0, ln(C_ij N / (r_i c_j) + eps))
+    c.close(call(f, C.copy(), eps=0.5), expected_eps, "random co-occurrences, eps=0.5 inside the log",
+            rtol=1e-10)
     Z = sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
     expected = ref_wv.ppmi(Z)
     c.close(call(f, Z), expected, "two words that only co-occur with each other")
@@ -105,3 +109,6 @@ def hidden_nearest_rows(c, f):
     for i in (0, 2, 5, 6, 11, 23):
         expected = ref_sv.nearest_rows(S, i, 10)
         c.equal(call(f, S.copy(), i, 10), expected, f"row {i} of 40 random vectors")
+    few = S[:4].copy()
+    expected = ref_sv.nearest_rows(few, 1, 10)
+    c.equal(call(f, few.copy(), 1, 10), expected, "k = 10 of 4 rows: the 3 others, the row itself still excluded")

@@ -341,3 +341,110 @@ def multi_hot(genre_lists, genre_names):
     return Y
 '''),
 ]
+
+# ----------------------------------------------------------------------------- more cases
+# (issue 10, item 3: at least 5 buggy and 3 correct implementations per exercise)
+
+BUGGY += [
+    ("l2_is_placeholder", "returns the match object (or None), not a bool", '''
+def is_placeholder(text):
+    return PLACEHOLDER_RE.match(text)
+'''),
+    ("l2_find_ban_words", "ban words not lower-cased: 'station ID' can never match the lower-cased text", '''
+def find_ban_words(text, ban_words=ORIGINAL_BAN_WORDS):
+    text = text.lower()
+    return [word for word in ban_words if word in text]
+'''),
+    ("l2_looks_truncated", "SENTENCE_OPENERS forgotten: a synopsis starting with a quote is flagged", '''
+def looks_truncated(text):
+    text = text.strip()
+    if not text:
+        return False
+    return text[0].islower() or not text[0].isalnum()
+'''),
+    ("l2_filter_vocabulary", "vocabulary.get(t) as the test: the word with id 0 is dropped", '''
+def filter_vocabulary(tokens, vocabulary):
+    if isinstance(vocabulary, dict):
+        return [t for t in tokens if vocabulary.get(t)]
+    return [t for t in tokens if t in set(vocabulary)]
+'''),
+    ("l2_filter_vocabulary", "assumes a dict vocabulary (.keys() on a list fails)", '''
+def filter_vocabulary(tokens, vocabulary):
+    keys = set(vocabulary.keys())
+    return [t for t in tokens if t in keys]
+'''),
+    ("l2_vocabulary_coverage", "rounded to two decimals for display", '''
+def vocabulary_coverage(token_lists, vocabulary):
+    vocab = set(vocabulary)
+    total = sum(len(tokens) for tokens in token_lists)
+    if total == 0:
+        return 0.0
+    covered = sum(1 for tokens in token_lists for t in tokens if t in vocab)
+    return round(covered / total, 2)
+'''),
+    ("l2_frequent_genres", "genres counted as substrings of the joined list ('Shoujo' inside 'Shoujo Ai')", '''
+def frequent_genres(genre_lists, min_count=20):
+    names = {g for genres in genre_lists for g in genres}
+    joined = [", ".join(genres) for genres in genre_lists]
+    return sorted(g for g in names if sum(g in row for row in joined) >= min_count)
+'''),
+    ("l2_frequent_genres", "(genre, count) pairs returned instead of the names", '''
+def frequent_genres(genre_lists, min_count=20):
+    counts = Counter(g for genres in genre_lists for g in set(genres))
+    return sorted((g, n) for g, n in counts.items() if n >= min_count)
+'''),
+]
+
+CORRECT += [
+    ("l2_is_placeholder", "str.removeprefix step by step", '''
+def is_placeholder(text):
+    rest = text.lstrip().lower()
+    after = rest.removeprefix("no synopsis ")
+    if after == rest:
+        return False
+    after = after.removeprefix("information ")
+    return after.startswith("has been added")
+'''),
+    ("l2_find_ban_words", "filter() with a lambda on the lower-cased text", '''
+def find_ban_words(text, ban_words=ORIGINAL_BAN_WORDS):
+    haystack = text.lower()
+    return list(filter(lambda word: haystack.find(word.lower()) != -1, ban_words))
+'''),
+    ("l2_looks_truncated", "the first character of the stripped text by slicing", '''
+def looks_truncated(text):
+    first = text.strip()[:1]
+    if first == "":
+        return False
+    allowed = first.isalnum() or first in SENTENCE_OPENERS
+    return first.islower() or not allowed
+'''),
+    ("l2_remove_stop_words", "itertools.filterfalse with the set's __contains__", '''
+from itertools import filterfalse
+
+def remove_stop_words(tokens, stop_words=STOP_WORDS):
+    return list(filterfalse(stop_words.__contains__, tokens))
+'''),
+    ("l2_filter_vocabulary", "keys() when the vocabulary has them, filter() with __contains__", '''
+def filter_vocabulary(tokens, vocabulary):
+    keys = set(vocabulary.keys()) if hasattr(vocabulary, "keys") else set(vocabulary)
+    return list(filter(keys.__contains__, tokens))
+'''),
+    ("l2_vocabulary_coverage", "itertools.chain and sum(map(...))", '''
+from itertools import chain
+
+def vocabulary_coverage(token_lists, vocabulary):
+    known = set(vocabulary)
+    flat = list(chain.from_iterable(token_lists))
+    if not flat:
+        return 0.0
+    return sum(map(known.__contains__, flat)) / len(flat)
+'''),
+    ("l2_frequent_genres", "np.unique per show, then np.unique with counts", '''
+def frequent_genres(genre_lists, min_count=20):
+    per_show = [np.unique(np.array(genres, dtype=object).astype(str)) for genres in genre_lists if genres]
+    if not per_show:
+        return []
+    names, counts = np.unique(np.concatenate(per_show), return_counts=True)
+    return [str(name) for name, k in zip(names, counts) if k >= min_count]
+'''),
+]

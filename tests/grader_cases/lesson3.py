@@ -363,8 +363,8 @@ def nearest_rows(S, i, k=5):
     norms = np.linalg.norm(S, axis=1)
     safe = np.where(norms > 0, norms, 1.0)
     sims = (S / safe[:, None]) @ (S[i] / safe[i])
-    sims[i] = -np.inf
-    return [int(j) for j in np.argsort(-sims, kind="mergesort")[:k]]
+    order = np.argsort(-sims, kind="mergesort")
+    return [int(j) for j in order[order != i][:k]]
 '''),
     ("l3_ppmi", "COO with row and column sums, then eliminate_zeros", '''
 def ppmi(C, eps=0.0):
@@ -391,5 +391,380 @@ def ppmi(C, eps=0.0):
         M.data[start:end] = np.maximum(0, pmi)
     M.eliminate_zeros()
     return M
+'''),
+]
+
+# ----------------------------------------------------------------------------- more cases
+# (issue 10, item 3: at least 5 buggy and 3 correct implementations per exercise)
+
+BUGGY += [
+    # --- tokenize
+    ("l3_tokenize", "str.split on whitespace: punctuation stays attached", '''
+def tokenize(text, token_pattern=TOKEN_PATTERN, lowercase=True):
+    return (text.lower() if lowercase else text).split()
+'''),
+    ("l3_tokenize", "always lower-cased (lowercase=False ignored)", '''
+def tokenize(text, token_pattern=TOKEN_PATTERN, lowercase=True):
+    return re.findall(token_pattern, text.lower())
+'''),
+    ("l3_tokenize", "never lower-cased (the flag tested the wrong way round)", '''
+def tokenize(text, token_pattern=TOKEN_PATTERN, lowercase=True):
+    if not lowercase:
+        text = text.lower()
+    return re.findall(token_pattern, text)
+'''),
+    ("l3_tokenize", "a hard-coded \\w+ instead of token_pattern (one-letter tokens kept)", '''
+def tokenize(text, token_pattern=TOKEN_PATTERN, lowercase=True):
+    if lowercase:
+        text = text.lower()
+    return re.findall(r"\\w+", text)
+'''),
+    ("l3_tokenize", "textbook tokenizer: split, strip punctuation, drop short words", '''
+import string
+
+def tokenize(text, token_pattern=TOKEN_PATTERN, lowercase=True):
+    if lowercase:
+        text = text.lower()
+    words = [w.strip(string.punctuation) for w in text.split()]
+    return [w for w in words if len(w) >= 2]
+'''),
+    # --- build_vocabulary
+    ("l3_build_vocabulary", "term frequency (all occurrences) instead of document frequency", '''
+from collections import Counter
+
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    n = len(token_lists)
+    counts = Counter(t for tokens in token_lists for t in tokens)
+    low = min_df if isinstance(min_df, int) else min_df * n
+    high = max_df if isinstance(max_df, int) else max_df * n
+    return {t: j for j, t in enumerate(sorted(t for t, d in counts.items() if low <= d <= high))}
+'''),
+    ("l3_build_vocabulary", "a float max_df compared as a count (max_df=0.5 keeps nothing)", '''
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    n = len(token_lists)
+    df = {}
+    for tokens in token_lists:
+        for t in set(tokens):
+            df[t] = df.get(t, 0) + 1
+    low = min_df if isinstance(min_df, int) else min_df * n
+    high = max_df if max_df != 1.0 else n
+    return {t: j for j, t in enumerate(sorted(t for t in df if low <= df[t] <= high))}
+'''),
+    ("l3_build_vocabulary", "strict bounds: min_df < d < max_df", '''
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    n = len(token_lists)
+    df = {}
+    for tokens in token_lists:
+        for t in set(tokens):
+            df[t] = df.get(t, 0) + 1
+    low = min_df if isinstance(min_df, int) else min_df * n
+    high = max_df if isinstance(max_df, int) else max_df * n
+    return {t: j for j, t in enumerate(sorted(t for t in df if low < df[t] < high))}
+'''),
+    ("l3_build_vocabulary", "columns in order of first appearance, not alphabetical", '''
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    n = len(token_lists)
+    df = {}
+    for tokens in token_lists:
+        for t in dict.fromkeys(tokens):
+            df[t] = df.get(t, 0) + 1
+    low = min_df if isinstance(min_df, int) else min_df * n
+    high = max_df if isinstance(max_df, int) else max_df * n
+    vocab = {}
+    for t, d in df.items():
+        if low <= d <= high:
+            vocab[t] = len(vocab)
+    return vocab
+'''),
+    ("l3_build_vocabulary", "indices from 1 (0 kept for padding, Keras-style)", '''
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    n = len(token_lists)
+    df = {}
+    for tokens in token_lists:
+        for t in set(tokens):
+            df[t] = df.get(t, 0) + 1
+    low = min_df if isinstance(min_df, int) else min_df * n
+    high = max_df if isinstance(max_df, int) else max_df * n
+    return {t: j for j, t in enumerate(sorted(t for t in df if low <= df[t] <= high), start=1)}
+'''),
+    # --- document_frequency
+    ("l3_document_frequency", "column sums: total counts, not documents", '''
+def document_frequency(X):
+    return np.asarray(X.sum(axis=0)).ravel().astype(np.int64)
+'''),
+    ("l3_document_frequency", "wrong axis: non-zeros per document", '''
+def document_frequency(X):
+    return np.diff(sp.csr_matrix(X).indptr).astype(np.int64)
+'''),
+    ("l3_document_frequency", "a float array", '''
+def document_frequency(X):
+    return np.asarray((X > 0).sum(axis=0), dtype=np.float64).ravel()
+'''),
+    ("l3_document_frequency", "np.bincount without minlength: trailing unused terms missing", '''
+def document_frequency(X):
+    X = sp.csr_matrix(X)
+    return np.bincount(X.indices).astype(np.int64)
+'''),
+    ("l3_document_frequency", "a (1, n_terms) np.matrix from .sum(axis=0)", '''
+def document_frequency(X):
+    return (X != 0).sum(axis=0).astype(np.int64)
+'''),
+    # --- weighted_mean_rows
+    ("l3_weighted_mean_rows", "a weighted sum: no division by the weights", '''
+def weighted_mean_rows(X, W):
+    return np.asarray(sp.csr_matrix(X, dtype=np.float64) @ np.asarray(W, dtype=np.float64))
+'''),
+    ("l3_weighted_mean_rows", "divided by the number of words present, not by the weight sum", '''
+def weighted_mean_rows(X, W):
+    X = sp.csr_matrix(X, dtype=np.float64)
+    S = np.asarray(X @ np.asarray(W, dtype=np.float64))
+    n = np.diff(X.indptr)
+    S[n > 0] /= n[n > 0, None]
+    return S
+'''),
+    ("l3_weighted_mean_rows", "no guard: a document without weight gives nan", '''
+def weighted_mean_rows(X, W):
+    X = sp.csr_matrix(X, dtype=np.float64)
+    total = np.asarray(X.sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(X @ np.asarray(W, dtype=np.float64)) / total
+'''),
+    ("l3_weighted_mean_rows", "the output takes W's dtype (float32 from float32 W)", '''
+def weighted_mean_rows(X, W):
+    X = sp.csr_matrix(X)
+    W = np.asarray(W)
+    out = np.zeros((X.shape[0], W.shape[1]), dtype=W.dtype)
+    for i in range(X.shape[0]):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        w = X.data[lo:hi]
+        if w.sum() != 0:
+            out[i] = w @ W[X.indices[lo:hi]] / w.sum()
+    return out
+'''),
+    ("l3_weighted_mean_rows", "weight sums over the wrong axis (column sums)", '''
+def weighted_mean_rows(X, W):
+    X = sp.csr_matrix(X, dtype=np.float64)
+    S = np.asarray(X @ np.asarray(W, dtype=np.float64))
+    total = np.asarray(X.sum(axis=0)).ravel()[: S.shape[0]]
+    total = np.pad(total, (0, S.shape[0] - len(total)))
+    ok = total != 0
+    S[ok] /= total[ok, None]
+    return S
+'''),
+    ("l3_weighted_mean_rows", "sklearn's normalize() default: rows divided by their L2 norm", '''
+from sklearn.preprocessing import normalize
+
+def weighted_mean_rows(X, W):
+    return np.asarray(normalize(sp.csr_matrix(X, dtype=np.float64)) @ np.asarray(W, dtype=np.float64))
+'''),
+    # --- ppmi
+    ("l3_ppmi", "log2 as in DLFS 2 instead of the natural log", '''
+def ppmi(C, eps=0.0):
+    C = sp.csr_matrix(C, dtype=np.float64)
+    N = C.sum()
+    r = np.asarray(C.sum(axis=1)).ravel()
+    c = np.asarray(C.sum(axis=0)).ravel()
+    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+    data = np.maximum(0, np.log2(C.data * N / (r[rows] * c[C.indices]) + eps))
+    M = sp.csr_matrix((data, C.indices.copy(), C.indptr.copy()), shape=C.shape)
+    M.eliminate_zeros()
+    return M
+'''),
+    ("l3_ppmi", "the input's data overwritten in place", '''
+def ppmi(C, eps=0.0):
+    N = C.sum()
+    r = np.asarray(C.sum(axis=1)).ravel()
+    c = np.asarray(C.sum(axis=0)).ravel()
+    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+    C.data = np.maximum(0, np.log(C.data * N / (r[rows] * c[C.indices]) + eps))
+    C.eliminate_zeros()
+    return C
+'''),
+    ("l3_ppmi", "N = number of stored entries instead of the total count", '''
+def ppmi(C, eps=0.0):
+    C = sp.csr_matrix(C, dtype=np.float64)
+    N = C.nnz
+    r = np.asarray(C.sum(axis=1)).ravel()
+    c = np.asarray(C.sum(axis=0)).ravel()
+    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+    data = np.maximum(0, np.log(C.data * N / (r[rows] * c[C.indices]) + eps))
+    M = sp.csr_matrix((data, C.indices.copy(), C.indptr.copy()), shape=C.shape)
+    M.eliminate_zeros()
+    return M
+'''),
+]
+
+CORRECT += [
+    # --- tokenize
+    ("l3_tokenize", "a compiled pattern and finditer", '''
+def tokenize(text, token_pattern=TOKEN_PATTERN, lowercase=True):
+    pattern = re.compile(token_pattern)
+    source = text.lower() if lowercase else text
+    return [m.group(0) for m in pattern.finditer(source)]
+'''),
+    ("l3_tokenize", "tokens lower-cased one by one after findall", '''
+def tokenize(text, token_pattern=TOKEN_PATTERN, lowercase=True):
+    tokens = re.findall(token_pattern, text)
+    if lowercase:
+        tokens = [token.lower() for token in tokens]
+    return tokens
+'''),
+    ("l3_tokenize", "scikit-learn's analyzer: a preprocessor then a tokenizer", '''
+def tokenize(text, token_pattern=TOKEN_PATTERN, lowercase=True):
+    preprocess = str.lower if lowercase else (lambda s: s)
+    tokenizer = re.compile(token_pattern).findall
+    return list(tokenizer(preprocess(text)))
+'''),
+    # --- build_vocabulary
+    ("l3_build_vocabulary", "Counter.update with each document's set", '''
+from collections import Counter
+
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    df = Counter()
+    for doc in token_lists:
+        df.update(set(doc))
+    n = len(token_lists)
+    lo = min_df * n if isinstance(min_df, float) else min_df
+    hi = max_df * n if isinstance(max_df, float) else max_df
+    kept = sorted(term for term, count in df.items() if lo <= count <= hi)
+    return dict(zip(kept, range(len(kept))))
+'''),
+    ("l3_build_vocabulary", "scikit-learn's _limit_features: a df array and a boolean mask", '''
+import numbers
+
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    n_doc = len(token_lists)
+    terms = sorted({t for doc in token_lists for t in doc})
+    index = {t: j for j, t in enumerate(terms)}
+    dfs = np.zeros(len(terms), dtype=np.int64)
+    for doc in token_lists:
+        for t in set(doc):
+            dfs[index[t]] += 1
+    max_doc_count = max_df if isinstance(max_df, numbers.Integral) else max_df * n_doc
+    min_doc_count = min_df if isinstance(min_df, numbers.Integral) else min_df * n_doc
+    mask = (dfs >= min_doc_count) & (dfs <= max_doc_count)
+    kept = [t for t, keep in zip(terms, mask) if keep]
+    return {t: j for j, t in enumerate(kept)}
+'''),
+    ("l3_build_vocabulary", "document sets, df by membership, plain Python", '''
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    docs = [set(doc) for doc in token_lists]
+    all_terms = set().union(*docs)
+    n = len(docs)
+    low = min_df if type(min_df) is int else min_df * n
+    high = max_df if type(max_df) is int else max_df * n
+    vocabulary = {}
+    for term in sorted(all_terms):
+        d = sum(1 for doc in docs if term in doc)
+        if low <= d <= high:
+            vocabulary[term] = len(vocabulary)
+    return vocabulary
+'''),
+    # --- document_frequency
+    ("l3_document_frequency", "(X != 0) summed over the documents", '''
+def document_frequency(X):
+    return np.asarray((X != 0).sum(axis=0)).ravel().astype(np.int64)
+'''),
+    ("l3_document_frequency", "CSC copy without stored zeros: np.diff of indptr", '''
+def document_frequency(X):
+    C = sp.csc_matrix(X, copy=True)
+    C.sum_duplicates()
+    C.eliminate_zeros()
+    return np.diff(C.indptr).astype(np.int64)
+'''),
+    ("l3_document_frequency", "dense: np.count_nonzero per column", '''
+def document_frequency(X):
+    dense = X.toarray() if sp.issparse(X) else np.asarray(X)
+    return np.count_nonzero(dense, axis=0).astype(np.int64)
+'''),
+    ("l3_document_frequency", "a loop over the rows of the CSR matrix", '''
+def document_frequency(X):
+    X = sp.csr_matrix(X)
+    df = np.zeros(X.shape[1], dtype=np.int64)
+    for i in range(X.shape[0]):
+        row = X.getrow(i)
+        for j in set(row.indices[row.data != 0].tolist()):
+            df[j] += 1
+    return df
+'''),
+    # --- weighted_mean_rows
+    ("l3_weighted_mean_rows", "rows scaled by a diagonal matrix of 1 / sums (sklearn-like)", '''
+def weighted_mean_rows(X, W):
+    X = sp.csr_matrix(X, dtype=np.float64)
+    sums = np.asarray(X.sum(axis=1)).ravel()
+    inv = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums != 0)
+    return np.asarray(sp.diags(inv) @ X @ np.asarray(W, dtype=np.float64), dtype=np.float64)
+'''),
+    ("l3_weighted_mean_rows", "a loop over the CSR rows", '''
+def weighted_mean_rows(X, W):
+    X = sp.csr_matrix(X)
+    W = np.asarray(W, dtype=np.float64)
+    out = np.zeros((X.shape[0], W.shape[1]))
+    for i in range(X.shape[0]):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        weights = X.data[lo:hi].astype(np.float64)
+        total = weights.sum()
+        if total != 0:
+            out[i] = weights @ W[X.indices[lo:hi]] / total
+    return out
+'''),
+    ("l3_weighted_mean_rows", "dense arrays and np.where", '''
+def weighted_mean_rows(X, W):
+    A = X.toarray().astype(np.float64)
+    total = A.sum(axis=1, keepdims=True)
+    S = A @ np.asarray(W, dtype=np.float64)
+    return np.where(total != 0, S / np.where(total != 0, total, 1.0), 0.0)
+'''),
+    # --- ppmi
+    ("l3_ppmi", "dense numpy: outer product of the sums, zeros masked, back to CSR", '''
+def ppmi(C, eps=0.0):
+    D = sp.csr_matrix(C).toarray().astype(np.float64)
+    N = D.sum()
+    expected = np.outer(D.sum(axis=1), D.sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log(D * N / expected + eps)
+    M = np.where(D > 0, np.maximum(pmi, 0.0), 0.0)
+    return sp.csr_matrix(M)
+'''),
+]
+
+# eps of ppmi: the docstring puts it inside the logarithm (DLFS 2 writes the same formula)
+BUGGY += [
+    ("l3_ppmi", "eps ignored (never added)", '''
+def ppmi(C, eps=0.0):
+    C = sp.csr_matrix(C, dtype=np.float64)
+    N = C.sum()
+    r = np.asarray(C.sum(axis=1)).ravel()
+    c = np.asarray(C.sum(axis=0)).ravel()
+    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+    data = np.maximum(0, np.log(C.data * N / (r[rows] * c[C.indices])))
+    M = sp.csr_matrix((data, C.indices.copy(), C.indptr.copy()), shape=C.shape)
+    M.eliminate_zeros()
+    return M
+'''),
+    ("l3_ppmi", "eps added after the logarithm", '''
+def ppmi(C, eps=0.0):
+    C = sp.csr_matrix(C, dtype=np.float64)
+    N = C.sum()
+    r = np.asarray(C.sum(axis=1)).ravel()
+    c = np.asarray(C.sum(axis=0)).ravel()
+    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+    data = np.maximum(0, np.log(C.data * N / (r[rows] * c[C.indices])) + eps)
+    M = sp.csr_matrix((data, C.indices.copy(), C.indptr.copy()), shape=C.shape)
+    M.eliminate_zeros()
+    return M
+'''),
+]
+
+# nearest_rows promises "i itself excluded" for any k, also k >= the number of rows
+BUGGY += [
+    ("l3_nearest_rows", "the row itself (similarity -inf) returned last when k >= n", '''
+def nearest_rows(S, i, k=5):
+    S = np.asarray(S, dtype=np.float64)
+    norms = np.linalg.norm(S, axis=1)
+    norms[norms == 0] = 1.0
+    sims = (S @ S[i]) / (norms * norms[i])
+    sims[i] = -np.inf
+    return [int(j) for j in np.argsort(-sims, kind="stable")[:k]]
 '''),
 ]

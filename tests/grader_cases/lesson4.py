@@ -432,3 +432,56 @@ class SigmoidWithLoss:
         return (self.y - self.t) * (dout / self.y.shape[0])
 '''),
 ]
+
+# issue 10, item 3: a third correct implementation of each loss layer
+CORRECT += [
+    ("l4_softmax_cross_entropy", "PyTorch's cross_entropy with probability targets: scipy logsumexp, per-example mean", '''
+from scipy.special import logsumexp
+
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        logits = np.asarray(x, dtype=np.float64)
+        target = np.asarray(t)
+        if target.ndim == 1:
+            target = np.take(np.eye(logits.shape[1]), target, axis=0)
+        target = target.astype(np.float64)
+        row_sum = target.sum(axis=1)
+        for n in range(len(target)):
+            if row_sum[n] > 0:
+                target[n] = target[n] / row_sum[n]
+        log_p = logits - logsumexp(logits, axis=1, keepdims=True)
+        self.y = np.exp(log_p)
+        self.t = target
+        per_example = -(target * log_p).sum(axis=1)
+        return float(per_example.mean())
+
+    def backward(self, dout=1.0):
+        weight = self.t.sum(axis=1, keepdims=True)
+        return dout * (self.y * weight - self.t) / len(self.t)
+'''),
+    ("l4_bce_with_logits", "log sigmoid(-x) written as log sigmoid(x) - x, mean of per-example sums", '''
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=np.float64)
+        t = np.asarray(t, dtype=np.float64)
+        log_p = log_sigmoid(x)
+        self.y = np.exp(log_p)
+        self.t = t
+        per_example = -(t * log_p + (1.0 - t) * (log_p - x)).sum(axis=1)
+        return float(np.mean(per_example))
+
+    def backward(self, dout=1.0):
+        batch_size = self.t.shape[0]
+        return (self.y - self.t) / batch_size * dout
+'''),
+]
