@@ -33,6 +33,105 @@ def test_placeholder_and_ban_words_match_like_the_original():
     assert len(C.ORIGINAL_BAN_WORDS) == 50 and "no synopsis" in C.ORIGINAL_BAN_WORDS
 
 
+STORY = ("Mina inherits a bakery on a windy cliff and learns that every loaf she bakes grants "
+         "one small wish to whoever eats it, until a stranger orders a thousand loaves")  # 28 words
+
+
+def test_placeholder_forms_both_wordings():
+    newer = "No synopsis information has been added to this title. Help improve our database."
+    older = "No synopsis has been added for this series yet. Click here to update this information."
+    assert C.placeholder_form(newer) == C.PLACEHOLDER_FORMS[0]
+    assert C.placeholder_form("  NO SYNOPSIS HAS BEEN ADDED for this series yet.") == C.PLACEHOLDER_FORMS[1]
+    assert C.placeholder_form(older) == C.PLACEHOLDER_FORMS[1]
+    assert C.placeholder_form(STORY) is None
+    assert C.placeholder_form("Mina says no synopsis has been added.") is None
+    assert all(C.is_placeholder(f) for f in C.PLACEHOLDER_FORMS)
+
+
+def test_normalize_removes_the_source_note():
+    assert C.strip_source_tail("A duel at dawn.  (Source: ANN)") == "A duel at dawn."
+    assert C.normalize("A duel at dawn. (Source: ANN)") == ["duel", "dawn"]
+    assert C.normalize("A duel at dawn.\n\n[Written by MAL Rewrite]") == ["duel", "dawn"]
+    assert C.normalize("A duel at dawn. [Writtten by MAL Rewrite]") == ["duel", "dawn"]
+    # a source note followed by a short editorial note: both go
+    assert C.normalize(STORY + ". (Source: AniDB) Note: based on a game.") == C.normalize(STORY)
+    # brackets inside the story, or a source named in the middle of it, stay
+    assert C.normalize("Kenji (the baker) wins the duel.") == ["kenji", "baker", "wins", "duel"]
+    assert "source" in C.normalize("The source of the river hides a dragon.")
+    assert C.normalize("The Duel at DAWN!", stop_words=None) == ["the", "duel", "at", "dawn"]
+
+
+def _table(rows):
+    return pd.DataFrame([(i + 1, f"Show {i + 1}", "TV", "Action, Comedy", s) for i, s in enumerate(rows)],
+                        columns=list(C.REQUIRED_COLUMNS))
+
+
+def test_clean_corpus_removes_notes_and_both_placeholders():
+    newer = "No synopsis information has been added to this title. Help improve our database by adding a synopsis here, please, today."
+    older = "No synopsis has been added for this series yet. Click here to update this information, please, for all of us."
+    df = _table([STORY + ". (Source: ANN)", STORY + ".\n\n[Written by MAL Rewrite]", STORY + ".",
+                 newer, older, "  " + older.upper()])
+    out, report = C.clean_corpus(df, min_words=5, min_genre_count=1)
+    _check_report_adds_up(df, out, report)
+    # both wordings removed by one recorded rule, with a reason naming both
+    assert report["removed"]["placeholder"] == 3
+    assert report["placeholder_forms"] == {C.PLACEHOLDER_FORMS[0]: 1, C.PLACEHOLDER_FORMS[1]: 2}
+    assert all(f[:-1] in report["reasons"]["placeholder"] for f in C.PLACEHOLDER_FORMS)
+    assert out["MAL_ID"].tolist() == [1, 2, 3]
+    # the notes are gone from the text the vectorizer reads, and kept aside
+    assert out["Synopsis"].tolist() == [STORY + "."] * 3
+    assert out["SourceTail"].tolist() == ["(Source: ANN)", "[Written by MAL Rewrite]", ""]
+    assert len(set(out["Text"])) == 1
+    assert not {"source", "ann", "written", "mal", "rewrite"} & set(out["Text"][0].split())
+    assert report["source_tail_rows"] == 2
+    assert report["source_tails"] == {"(Source: ANN)": 1, "[Written by MAL Rewrite]": 1}
+    assert report["tokens"]["words"] - report["tokens"]["without_source_tail"] == 2 + 4
+    assert report["settings"]["strip_source_tails"] is True
+    text = C.format_report(report)
+    assert "source notes removed from the kept synopses: 2 of 3" in text
+    assert "1 'No synopsis information has been added" in text and "2 'No synopsis has been added" in text
+    # the old behaviour, for comparisons: notes stay in the text
+    old, rep_old = C.clean_corpus(df, min_words=5, min_genre_count=1, strip_source_tails=False)
+    assert {"source", "ann"} <= set(old["Text"][0].split()) and rep_old["source_tail_rows"] == 0
+
+
+def test_min_words_counts_the_published_synopsis():
+    nineteen = " ".join(STORY.split()[:19])
+    out, report = C.clean_corpus(_table([nineteen + ". (Source: ANN)", nineteen + "."]), min_genre_count=1)
+    assert out["MAL_ID"].tolist() == [1] and report["removed"]["too_short"] == 1
+    assert out["Synopsis"][0] == nineteen + "."
+
+
+def test_text_column_is_what_prediction_computes():
+    df = make_synthetic_corpus(300, 6, seed=3)
+    df["Synopsis"] = [s + (" (Source: ANN)" if i % 3 == 0 else "") for i, s in enumerate(df["Synopsis"])]
+    out, _ = C.clean_corpus(df, min_words=10, min_genre_count=5)
+    raw = df.set_index("MAL_ID")["Synopsis"]
+    assert [" ".join(C.normalize(raw[i])) for i in out["MAL_ID"]] == out["Text"].tolist()
+
+
+def test_cleaning_version_is_in_the_pipeline_cache_key(monkeypatch):
+    from anime_genre import pipeline
+    v = C.cleaning_version()
+    assert v.startswith(f"{C.CLEAN_VERSION}-") and v == C.cleaning_version()
+    key = pipeline.StageCache.key("clean", pipeline.clean_params(), ["load-key"])
+    monkeypatch.setattr(C, "cleaning_version", lambda: "changed-code")
+    assert pipeline.clean_params()["cleaning"] == "changed-code"
+    assert pipeline.StageCache.key("clean", pipeline.clean_params(), ["load-key"]) != key
+
+
+def test_lesson2_shows_the_reference_split_source_tail():
+    """Lesson 2 gives lesson 1's function as code; it must be the one the cleaning uses."""
+    import inspect
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "lessons" / "02_cleaning.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"]
+             if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "l2_source_tail"]
+    assert len(cells) == 1
+    assert inspect.getsource(C.split_source_tail).rstrip("\n") in cells[0]
+
+
 def test_text_steps():
     text = "Rin's 2nd duel—at 5:00—in Zürich!"
     assert C.to_lower(text) == "rin's 2nd duel—at 5:00—in zürich!"
@@ -119,6 +218,29 @@ def test_clean_mal2020_canonical(mal2020, data_home):
         assert w not in word_to_id
     # ~30% of real synopses lost their first letters
     assert 0.25 < report["truncated_rows"] / report["rows_out"] < 0.35
+
+
+def test_mal2020_notes_and_placeholders(mal2020):
+    """Both placeholder wordings of mal2020 (709 + 36 rows) are rejected, and the source notes
+    that end about half of the kept synopses no longer reach the vectorizer."""
+    from collections import Counter
+
+    everywhere = Counter(C.placeholder_form(s) for s in mal2020["Synopsis"] if isinstance(s, str))
+    assert everywhere[C.PLACEHOLDER_FORMS[0]] == 709 and everywhere[C.PLACEHOLDER_FORMS[1]] == 36
+    out, report = C.clean_corpus(mal2020)
+    assert report["rows_out"] == 9260                  # the canonical rows are unchanged
+    assert sum(report["placeholder_forms"].values()) == report["removed"]["placeholder"] == 543
+    assert report["placeholder_forms"][C.PLACEHOLDER_FORMS[1]] == 36
+    assert not any(C.is_placeholder(s) for s in out["Synopsis"])
+    assert 0.45 < report["source_tail_rows"] / report["rows_out"] < 0.55
+    assert list(report["source_tails"])[:3] == ["(Source: ANN)", "(Source: AniDB)", "(Source: Wikipedia)"]
+    after = Counter(w for t in out["Text"] for w in t.split())
+    top = [w for w, _ in after.most_common(500)]
+    for w in ("source", "ann", "anidb", "wikipedia"):
+        assert w not in top, (w, top.index(w))
+    old, _ = C.clean_corpus(mal2020, strip_source_tails=False)
+    before = [w for w, _ in Counter(w for t in old["Text"] for w in t.split()).most_common(200)]
+    assert before.index("source") < 3 and "anidb" in before and "wikipedia" in before
 
 
 def test_looks_truncated_against_mal2023(mal2020, data_home):

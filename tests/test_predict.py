@@ -1,4 +1,7 @@
-"""`anime-genre predict` on a model trained on the synthetic corpus, and its bad input."""
+"""`anime-genre predict` on a model trained on the synthetic corpus, and its bad input: one
+synopsis, many (`--file`, `--column`), the numpy-only path (`anime_genre.predictor`, the
+small `model.predict.npz` written by `run`) against `pipeline.Predictor`. Speed is measured
+by benchmarks/bench_predict.py, never asserted here."""
 from __future__ import annotations
 
 import json
@@ -137,3 +140,279 @@ def test_saved_model_round_trip(tmp_path):
                                model.predict_proba(X), atol=5e-3)
     expected = np.mean([n.eval().predict_proba(X) for n in nets], axis=0)
     np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- the fast path
+# `anime-genre run` writes model.predict.npz next to model.npz; `predict` reads it with numpy
+# only (anime_genre.predictor) and must give the probabilities of pipeline.Predictor.
+
+TRICKY = [
+    "A boy who can see ghosts joins a secret school of exorcists.",
+    "High school girls form a band to win the festival. (Source: ANN)",
+    "Two pilots fight a war in space.\n\n[Written by MAL Rewrite]",
+    "İstanbul CAFÉ naïve straße — ΣΑΣ ½ ² Ⅷ 五 ninja_sword x y z",
+    "ninja\u2028village\x1cboy\ttab\r\nnext", "A b c d e f g", "",
+]
+
+
+def synthetic_texts(n=200):
+    return list(make_synthetic_corpus(n_docs=n, n_genres=8, seed=1)["Synopsis"])
+
+
+def test_run_writes_a_small_predict_file(trained):
+    runs, _ = trained
+    small, full = runs / "run" / "model.predict.npz", runs / "run" / "model.npz"
+    assert small.is_file() and small.stat().st_size < full.stat().st_size / 2
+    with np.load(small) as data:
+        meta = json.loads(str(data["meta"]))
+        assert meta["format"] == "anime-genre-predictor" and meta["source"] == "synthetic"
+        assert not any(k.startswith("model") and k.endswith("_param_0") for k in data.files)
+        assert meta["model_file"]["size"] == full.stat().st_size
+
+
+def test_normalize_is_clean_normalize():
+    """The predictor cleans text without importing anime_genre.clean (pandas, scikit-learn),
+    as clean.normalize does it in this version."""
+    from anime_genre import clean
+    from anime_genre.predictor import cleaning_of_this_version, normalize
+
+    how = cleaning_of_this_version()
+    assert how["stop_words"] == clean.STOP_WORDS
+    for text in TRICKY + synthetic_texts(50) + ["".join(map(chr, range(0x3000)))]:
+        assert normalize(text, how["stop_words"], how["strip_source_tail"]) == clean.normalize(text)
+
+
+@pytest.mark.parametrize("block", [None, 50])
+def test_fast_predictor_equals_predictor(trained, monkeypatch, block):
+    from anime_genre import predictor
+    from anime_genre.clean import normalize as clean_normalize
+    from anime_genre.pipeline import Predictor
+    from anime_genre.predictor import FastPredictor
+
+    runs, _ = trained
+    path = runs / "run" / "model.npz"
+    fast, old = FastPredictor.load(path), Predictor.load(path)
+    assert fast.fast and fast.note is None
+    assert fast.genres == old.genres
+    np.testing.assert_array_equal(fast.thresholds, old.thresholds)
+    texts = TRICKY + synthetic_texts(400) + [planted_text(g)[1] for g in range(8)]
+    texts.append(" ".join(texts[:20]))
+    if block:   # blocks of rows in the first layer, and a synopsis longer than one block
+        monkeypatch.setattr(predictor, "BLOCK_NNZ", block)
+        assert len(fast.tfidf([fast.words(texts[-1])])[1]) > block
+    P = fast.predict_proba(texts)
+    assert P.dtype == np.float64 and P.shape == (len(texts), len(old.genres))
+    np.testing.assert_allclose(P, old.predict_proba(texts), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(fast.predict_proba(texts[:1]), P[:1], rtol=0, atol=1e-7)
+    assert [fast.words(t) for t in texts] == [clean_normalize(t) for t in texts]
+    assert fast.vocabulary == old.vec.tfidf.vocabulary_
+
+
+def test_predict_imports_neither_scikit_learn_nor_pandas(trained):
+    runs, _ = trained
+    code = ("import sys\nfrom anime_genre.cli import main\n"
+            f"code = main(['predict', {planted_text(2)[1]!r}, '--model', {str(runs / 'run' / 'model.npz')!r}])\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'pandas', 'scipy', "
+            "'matplotlib'})\nprint('HEAVY', heavy, code, file=sys.stderr)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert "HEAVY [] 0" in r.stderr, r.stderr
+
+
+def planted_lines():
+    names, lines = [], []
+    for g in (0, 3, 6):
+        name, text = planted_text(g)
+        names.append(name)
+        lines.append(text)
+    return names, lines
+
+
+def read_tsv(text):
+    rows = [line.split("\t") for line in text.splitlines()]
+    header = rows[0]
+    assert all(len(r) == len(header) for r in rows), text
+    return [dict(zip(header, r)) for r in rows[1:]]
+
+
+def test_file_of_lines_gives_a_table_with_rejections(trained, tmp_path):
+    from anime_genre.pipeline import Predictor
+
+    runs, _ = trained
+    names, lines = planted_lines()
+    content = [lines[0], "", "   ", "Zorblat quenched the vimmering flonx.", lines[1], "1999 !!!",
+               lines[2]]
+    f = tmp_path / "synopses.txt"
+    f.write_text("\n".join(content) + "\n", encoding="utf-8")
+    r = cli(["predict", "--file", str(f), "--top", "3"], runs)
+    assert r.returncode == 0, r.stderr
+    rows = read_tsv(r.stdout)
+    assert [int(row["row"]) for row in rows] == list(range(1, 8))
+    assert [row["status"] for row in rows] == ["ok", "rejected", "rejected", "rejected", "ok",
+                                               "rejected", "ok"]
+    assert rows[1]["note"] == rows[2]["note"] == "empty line"
+    assert "none of the 4 words" in rows[3]["note"] and "no words left" in rows[5]["note"]
+    assert rows[3]["genre_1"] == rows[3]["p_1"] == ""
+    assert [rows[i]["genre_1"] for i in (0, 4, 6)] == names
+    P = Predictor.load(runs / "run" / "model.npz").predict_proba(lines)
+    for i, p in zip((0, 4, 6), P):
+        assert abs(float(rows[i]["p_1"]) - p.max()) <= 5e-5
+    assert r.stderr.strip() == ("anime-genre predict: 4 of 7 rows rejected, 0 with a warning "
+                                "(see the status and note columns)")
+
+
+def test_file_on_standard_input_as_json(trained):
+    from anime_genre.pipeline import Predictor
+
+    runs, _ = trained
+    word = planted_text(0)[1].split()[0]
+    texts = synthetic_texts(30) + [f"A {word} met zorblat, quenched vimmering flonx, grobbled "
+                                   f"the hask and wibbered off."]
+    env = dict(os.environ, ANIME_GENRE_RUNS=str(runs))
+    r = subprocess.run([sys.executable, "-m", "anime_genre", "predict", "--file", "-", "--format",
+                        "json"], input="\r\n".join(texts) + "\r\n", capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["row"] for row in rows] == list(range(1, len(texts) + 1))
+    old = Predictor.load(runs / "run" / "model.npz")
+    ok = [row for row in rows if row["status"] != "rejected"]
+    P = old.predict_proba([texts[row["row"] - 1] for row in ok])
+    got = np.array([[row["probabilities"][g] for g in old.genres] for row in ok])
+    np.testing.assert_allclose(got, P, rtol=0, atol=1e-6)
+    assert rows[-1]["status"] == "warning" and "only" in rows[-1]["note"]
+    for row, p in zip(ok, P):
+        assert row["predicted"] == [g for g, pj, t in zip(old.genres, p, old.thresholds) if pj >= t]
+        assert [g for g, _ in row["top"]] == [old.genres[j] for j in np.argsort(-p)[:5]]
+
+
+def test_csv_column(trained, tmp_path):
+    runs, _ = trained
+    names, lines = planted_lines()
+    f = tmp_path / "shows.csv"
+    f.write_text('id,synopsis,note\n1,"' + lines[0] + ', said the narrator.\nSecond line."'
+                 ',x\n2,,empty\n3,' + lines[1] + ',"a, b"\n', encoding="utf-8")
+    r = cli(["predict", "--file", str(f), "--column", "synopsis", "--top", "1"], runs)
+    assert r.returncode == 0, r.stderr
+    rows = read_tsv(r.stdout)
+    assert [(row["row"], row["status"], row["genre_1"]) for row in rows] == [
+        ("1", "ok", names[0]), ("2", "rejected", ""), ("3", "ok", names[1])]
+    assert rows[1]["note"] == "empty field"
+
+
+@pytest.mark.parametrize("name, content, args, needles", [
+    ("missing", None, [], ["missing", "cannot read"]),
+    ("empty", b"", [], ["the file is empty"]),
+    ("binary", b"line one\nline \x00\x01 two\n", [], ["line 2", "NUL", "binary"]),
+    ("latin1", "ninja\ncaf\u00e9 ninja\n".encode("latin-1"), [], ["line 2", "not valid UTF-8"]),
+    ("shows.csv", b"id,synopsis\n1,ninja\n", [], ["looks like a CSV", "--column", "id,synopsis"]),
+    ("no_column.csv", b"id,text\n1,ninja\n", ["--column", "synopsis"],
+     ["no column 'synopsis'", "'id', 'text'"]),
+    ("ragged.csv", b"id,synopsis\n1,ninja\n2,ninja,extra\n", ["--column", "synopsis"],
+     ["row 2 (line 3) has 3 fields, expected 2"]),
+    ("open_quote.csv", b'id,synopsis\n1,"ninja\n', ["--column", "synopsis"], ["line 2", "cut off"]),
+    ("header_only.csv", b"id,synopsis\n", ["--column", "synopsis"], ["header but no rows"]),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_bad_file(trained, tmp_path, name, content, args, needles):
+    runs, _ = trained
+    f = tmp_path / name
+    if content is not None:
+        f.write_bytes(content)
+    r = cli(["predict", "--file", str(f), *args], runs)
+    one_line_error(r, str(f), *needles)
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["ninja", "--file", "x.txt"], ["either one synopsis or --file"]),
+    ([], ["nothing to classify"]),
+    (["ninja", "--column", "synopsis"], ["--column NAME goes with --file"]),
+    (["--file", "x.txt", "--format", "text"], ["--format text"]),
+])
+def test_bad_arguments(tmp_path, args, needles):
+    one_line_error(cli(["predict", *args], tmp_path), *needles)
+
+
+def test_run_folder_without_predict_file(trained, tmp_path):
+    """A run folder from before the predict file: same ranking, read from model.npz, with
+    a note saying to rerun."""
+    runs, _ = trained
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "model.npz").write_bytes((runs / "run" / "model.npz").read_bytes())
+    text = planted_text(4)[1]
+    a = cli(["predict", text, "--model", str(old / "model.npz")], tmp_path)
+    b = cli(["predict", text, "--model", str(runs / "run" / "model.npz")], tmp_path)
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    assert a.stdout.splitlines()[:5] == b.stdout.splitlines()[:5]
+    assert b.stderr == ""
+    assert a.stderr.startswith("anime-genre predict: note: no model.predict.npz next to model.npz")
+    assert "rerun `anime-genre run`" in a.stderr and len(a.stderr.splitlines()) == 1
+
+
+def small_model(path, seed=0):
+    from anime_genre.features import BowVectorizer
+    from anime_genre.model import MultiLabelClassifier
+    from anime_genre.pipeline import MeanModel, save_run_model
+
+    texts = ["ninja sword village fight", "school club love letter", "space robot pilot war",
+             "ninja village secret", "love school festival", "robot war space colony"]
+    vec = BowVectorizer(min_df=1, max_df=1.0)
+    vec.fit_transform(texts)
+    net = MultiLabelClassifier(vec.n_features, 3, hidden_sizes=(5,), sparse_input=True, seed=seed)
+    save_run_model(path, MeanModel([net]), vec, ["Action", "Romance", "Sci-Fi"],
+                   np.array([0.5, 0.5, 0.5]), "invented")
+
+
+def test_predict_file_of_another_model_is_ignored(trained, tmp_path):
+    from anime_genre.pipeline import Predictor
+    from anime_genre.predictor import FastPredictor
+
+    runs, _ = trained
+    path = tmp_path / "model.npz"
+    small_model(path)
+    (tmp_path / "model.predict.npz").write_bytes((runs / "run" / "model.predict.npz").read_bytes())
+    fast = FastPredictor.load(path)
+    assert not fast.fast and "was not made from this model.npz" in fast.note
+    text = ["a ninja village at war with a robot school"]
+    np.testing.assert_allclose(fast.predict_proba(text), Predictor.load(path).predict_proba(text),
+                               atol=1e-6)
+    r = cli(["predict", text[0], "--model", str(path)], tmp_path)
+    assert r.returncode == 0 and "was not made from this model.npz" in r.stderr, r.stderr
+
+
+def test_model_option_may_name_the_predict_file(trained, tmp_path):
+    runs, _ = trained
+    name, text = planted_text(5)
+    r = cli(["predict", text, "--model", str(runs / "run" / "model.predict.npz"), "--top", "1",
+             "--format", "tsv"], tmp_path)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    rows = read_tsv(r.stdout)
+    assert len(rows) == 1 and rows[0]["genre_1"] == name and rows[0]["status"] == "ok"
+
+
+def test_other_network_shapes(tmp_path):
+    """Two hidden layers with sigmoid, a softmax output, no hidden layer, no bigrams: the
+    fast path computes what the networks compute."""
+    from anime_genre.features import BowVectorizer
+    from anime_genre.model import MultiLabelClassifier
+    from anime_genre.pipeline import MeanModel, Predictor, save_run_model
+    from anime_genre.predictor import FastPredictor
+
+    texts = synthetic_texts(60)
+    rng = np.random.default_rng(0)
+    for i, (kw, bigrams) in enumerate([
+            (dict(hidden_sizes=(7, 5), activation="sigmoid"), True),
+            (dict(hidden_sizes=(6,), loss="softmax"), True),
+            (dict(hidden_sizes=()), False)]):
+        vec = BowVectorizer(min_df=1, max_df=1.0, bigrams=bigrams)
+        vec.fit_transform([" ".join(w for w in t.lower().split()) for t in texts[:40]])
+        nets = [MultiLabelClassifier(vec.n_features, 4, sparse_input=True, seed=s, **kw)
+                for s in (0, 1)]
+        for net in nets:
+            for p in net.params:
+                p[...] = rng.standard_normal(p.shape)
+        path = tmp_path / f"m{i}.npz"
+        save_run_model(path, MeanModel(nets), vec, list("ABCD"), np.full(4, 0.5), "invented")
+        fast = FastPredictor.load(path)
+        assert fast.fast
+        np.testing.assert_allclose(fast.predict_proba(texts), Predictor.load(path).predict_proba(texts),
+                                   rtol=0, atol=2e-6)

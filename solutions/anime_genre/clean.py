@@ -2,8 +2,10 @@
 
 The steps follow the original project (yh08037/anime-genre-classification, clean_data/):
 type filter, missing values, the unusable-synopsis filter, lower-casing, removal of
-non-alphabetic characters, stop words, vocabulary filter. Two steps are new: detection of the
-mal2020 synopses that lost their leading characters, and a genre filter with a minimum count.
+non-alphabetic characters, stop words, vocabulary filter. Three steps are new: removal of the
+source note that ends many synopses ("(Source: ANN)", "[Written by MAL Rewrite]": lesson 1's
+``split_source_tail``), detection of the mal2020 synopses that lost their leading characters,
+and a genre filter with a minimum count.
 
 The text functions take and return plain values (a string, a list of tokens) so that lesson 2
 can mirror them one by one; :func:`clean_corpus` does the DataFrame plumbing and returns a
@@ -11,6 +13,8 @@ report in which every input row is accounted for.
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
 import re
 from collections import Counter
 
@@ -19,6 +23,8 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .errors import UserError
+# The cleaning's source-note step is lesson 1's function (one definition for both).
+from .scrape import split_source_tail  # noqa: F401
 
 # The types the original kept; ONA, Music and Unknown were dropped.
 KEEP_TYPES = ("TV", "Movie", "OVA", "Special")
@@ -45,7 +51,10 @@ ORIGINAL_BAN_TOKENS = (
     "involved", "involves", "plot", "named", "chan", "san", "character",
 )
 
-# MyAnimeList's two placeholder texts (709 + 36 rows of mal2020).
+# MyAnimeList's two placeholder texts, both matched by PLACEHOLDER_RE: the newer wording
+# (709 rows of mal2020) and the older one (36 rows), each followed by a request for help.
+PLACEHOLDER_FORMS = ("No synopsis information has been added to this title.",
+                     "No synopsis has been added for this series yet.")
 PLACEHOLDER_RE = re.compile(r"^\s*no synopsis (information )?has been added", re.IGNORECASE)
 
 # scikit-learn's list (318 words), kept by its maintainers, rather than one typed here.
@@ -74,6 +83,15 @@ def is_missing(value) -> bool:
 def is_placeholder(text: str) -> bool:
     """True for MyAnimeList's 'No synopsis ... has been added' texts."""
     return bool(PLACEHOLDER_RE.match(text))
+
+
+def placeholder_form(text: str) -> str | None:
+    """Which of :data:`PLACEHOLDER_FORMS` ``text`` is (its first sentence as listed there),
+    or None if it is not a placeholder."""
+    match = PLACEHOLDER_RE.match(text)
+    if match is None:
+        return None
+    return PLACEHOLDER_FORMS[0] if match.group(1) else PLACEHOLDER_FORMS[1]
 
 
 def find_ban_words(text: str, ban_words=ORIGINAL_BAN_WORDS) -> list:
@@ -138,10 +156,19 @@ def filter_vocabulary(tokens: list, vocabulary) -> list:
     return [t for t in tokens if t in vocab]
 
 
+def strip_source_tail(text: str) -> str:
+    """The synopsis without its final source note ("(Source: ANN)", "[Written by MAL
+    Rewrite]", ...), white space collapsed: the text part of :func:`split_source_tail`."""
+    return split_source_tail(text)[0]
+
+
 def normalize(text: str, stop_words=STOP_WORDS) -> list:
-    """Lower-case, letters only, split, stop words removed: the original's chain of steps."""
-    tokens = remove_non_alpha(text.lower()).split()
-    return [t for t in tokens if t not in stop_words]
+    """Source note removed, lower-case, letters only, split, stop words removed.
+
+    The same steps as the ``Text`` column of :func:`clean_corpus` (canonical settings), so a
+    synopsis given at prediction time is cleaned exactly like the training synopses."""
+    tokens = remove_non_alpha(strip_source_tail(text).lower()).split()
+    return [t for t in tokens if t not in stop_words] if stop_words else tokens
 
 
 def vocabulary_coverage(token_lists: list, vocabulary) -> float:
@@ -199,6 +226,26 @@ def unknown_genres(genre_lists: list, genre_names: list) -> dict:
 
 # ----------------------------------------------------------------------------- the pipeline
 
+# Increase when the output of clean_corpus changes for the same input. The pipeline's cache
+# keys use cleaning_version(), which also hashes the code itself, so a forgotten increase still
+# cannot reuse stale cleaned text or the features computed from it.
+# 2: source notes removed from Synopsis and Text; SourceTail column; placeholder_forms
+CLEAN_VERSION = 2
+
+
+def cleaning_version() -> str:
+    """``"<CLEAN_VERSION>-<hash>"``: the hash covers this module's source, the source-note
+    splitter's and the stop-word list, i.e. everything :func:`clean_corpus` computes with.
+    Part of the pipeline's cache key of the clean stage."""
+    import sys
+
+    h = hashlib.sha256()
+    h.update(inspect.getsource(sys.modules[__name__]).encode())
+    h.update(inspect.getsource(split_source_tail).encode())
+    h.update(" ".join(sorted(STOP_WORDS)).encode())
+    return f"{CLEAN_VERSION}-{h.hexdigest()[:12]}"
+
+
 REQUIRED_COLUMNS = ("MAL_ID", "Name", "Type", "Genres", "Synopsis")
 
 
@@ -231,7 +278,8 @@ def _duplicate_masks(ids: np.ndarray, df: pd.DataFrame):
 
 def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
                  min_genre_count: int = 20, ban_words=None, stop_words=STOP_WORDS,
-                 vocabulary=None, vocabulary_name: str = "vocabulary", source: str = "the table"):
+                 vocabulary=None, vocabulary_name: str = "vocabulary", source: str = "the table",
+                 strip_source_tails: bool = True):
     """Clean a corpus table; returns ``(clean_df, report)``.
 
     ``df`` has the columns MAL_ID (whole numbers), Name, Type, Genres, Synopsis. The
@@ -245,10 +293,20 @@ def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
     one is right cannot be told). A MAL_ID that is not a whole number is a
     :class:`UserError` naming ``source`` and the row.
 
-    ``clean_df`` keeps the input columns (Synopsis intact, Genres reduced to the kept genres,
-    joined by ", ") and adds ``Text`` (normalised tokens joined by spaces) and ``Truncated``
-    (see :func:`looks_truncated`). If ``vocabulary`` is given, ``Text`` is also filtered to it
-    and the report gives its coverage.
+    Placeholders (both of MyAnimeList's wordings, :data:`PLACEHOLDER_FORMS`) are removed by
+    the rule "placeholder"; ``report["placeholder_forms"]`` counts each wording. Rules that
+    look at the text (placeholder, too_short, ban_words) see the synopsis as published, so
+    ``min_words`` counts a source note's words too (on mal2020, counting without them would
+    remove 62 more rows).
+
+    ``clean_df`` keeps the input columns (Synopsis without its source note, white space
+    collapsed; Genres reduced to the kept genres, joined by ", ") and adds ``SourceTail`` (the
+    note removed from the synopsis, "" if none), ``Text`` (the synopsis normalised by
+    :func:`normalize`: source note removed, lower case, letters only, stop words removed;
+    tokens joined by spaces) and ``Truncated`` (see :func:`looks_truncated`). If
+    ``vocabulary`` is given, ``Text`` is also filtered to it and the report gives its
+    coverage. ``strip_source_tails=False`` keeps the notes in the text (the cleaning before
+    they were removed, for comparisons).
     """
     from .datasets import to_int_column
 
@@ -284,8 +342,10 @@ def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
                               for s, g, n in zip(synopses, genres_raw, df["Name"].tolist())]),
          "empty or missing synopsis, genres or name")
     text = ["" if is_missing(s) else str(s) for s in synopses]
-    drop("placeholder", np.array([is_placeholder(s) for s in text]),
-         "MyAnimeList placeholder ('No synopsis ... has been added')")
+    forms = [placeholder_form(s) if a else None for s, a in zip(text, alive)]
+    placeholder_forms = {f: sum(1 for x in forms if x == f) for f in PLACEHOLDER_FORMS}
+    drop("placeholder", np.array([f is not None for f in forms]),
+         "MyAnimeList placeholder (" + " or ".join(f"'{f[:-1]}...'" for f in PLACEHOLDER_FORMS) + ")")
     genre_lists = [[] if is_missing(g) else split_genres(str(g)) for g in genres_raw]
     # 'Unknown' is MyAnimeList's way of saying the show has no genre information.
     genre_lists = [[g for g in gl if g != "Unknown"] for gl in genre_lists]
@@ -312,12 +372,20 @@ def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
 
     # Tokens kept by each text step, over the surviving rows.
     idx = np.flatnonzero(alive)
-    tokens_steps = {"words": 0, "letters_only": 0, "without_stop_words": 0}
-    texts_out = []
+    tokens_steps = {"words": 0, "without_source_tail": 0, "letters_only": 0,
+                    "without_stop_words": 0}
+    bodies, tails = [], []
     token_lists = []
     for i in idx:
         s = text[i]
         tokens_steps["words"] += len(s.split())
+        if strip_source_tails:
+            s, tail = split_source_tail(s)
+        else:
+            tail = ""
+        bodies.append(s)
+        tails.append(tail)
+        tokens_steps["without_source_tail"] += len(s.split())
         letters = remove_non_alpha(s.lower()).split()
         tokens_steps["letters_only"] += len(letters)
         toks = remove_stop_words(letters, stop_words) if stop_words else letters
@@ -333,7 +401,8 @@ def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
 
     out = df.iloc[idx].copy().reset_index(drop=True)
     out["Genres"] = [", ".join(g for g in genre_lists[i]) for i in idx]
-    out["Synopsis"] = [text[i] for i in idx]
+    out["Synopsis"] = bodies
+    out["SourceTail"] = tails
     out["Text"] = texts_out
     out["Truncated"] = [looks_truncated(text[i]) for i in idx]
 
@@ -352,11 +421,17 @@ def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
         "unknown_genre_rows": int(sum(1 for g in genres_raw
                                       if not is_missing(g) and "Unknown" in split_genres(str(g)))),
         "ban_word_hits": dict(ban_hits.most_common()),
+        "placeholder_forms": placeholder_forms,
+        "source_tail_rows": sum(1 for t in tails if t),
+        # the notes by source, most frequent first ("(Source: ANN)" and "(Source: ANN) Based
+        # on ..." both count as "(Source: ANN)")
+        "source_tails": dict(Counter(_tail_source(t) for t in tails if t).most_common()),
         "tokens": tokens_steps,
         "truncated_rows": int(out["Truncated"].sum()),
         "settings": {"keep_types": list(keep_types), "min_words": min_words,
                      "min_genre_count": min_genre_count, "ban_words": bool(ban_words),
-                     "stop_words": bool(stop_words), "vocabulary": vocabulary_name if vocabulary is not None else None},
+                     "stop_words": bool(stop_words), "strip_source_tails": bool(strip_source_tails),
+                     "vocabulary": vocabulary_name if vocabulary is not None else None},
     }
     if coverage is not None:
         report["vocabulary_coverage"] = coverage
@@ -366,6 +441,13 @@ def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
         report["vocabulary_kept_share"] = tokens_steps[f"in_{vocabulary_name}"] / words if words else 0.0
     assert report["rows_in"] - sum(removed.values()) == report["rows_out"]
     return out, report
+
+
+def _tail_source(tail: str) -> str:
+    """The source note of a tail without what follows it: "(Source: ANN) Based on ..." ->
+    "(Source: ANN)"."""
+    match = re.match(r"[\[(][^\[\]()]*[\])]", tail)
+    return match.group(0) if match else tail
 
 
 def format_report(report: dict) -> str:
@@ -382,6 +464,14 @@ def format_report(report: dict) -> str:
         lines.append(f"unknown types: {report['unknown_types']}")
     if report.get("genres_dropped_rare"):
         lines.append(f"genres dropped (too rare): {report['genres_dropped_rare']}")
+    if report.get("placeholder_forms"):
+        lines.append("placeholders removed: " + ", ".join(
+            f"{n} '{form}'" for form, n in report["placeholder_forms"].items()))
+    if "source_tail_rows" in report:
+        top = list(report.get("source_tails", {}).items())[:5]
+        lines.append(f"source notes removed from the kept synopses: {report['source_tail_rows']} of "
+                     f"{report['rows_out']}" + (" (" + ", ".join(f"{t} {n}" for t, n in top) + ", ...)"
+                                                 if top else ""))
     lines.append("tokens: " + ", ".join(f"{k} {v}" for k, v in report["tokens"].items()))
     if "vocabulary_coverage" in report:
         lines.append(f"vocabulary coverage: {report['vocabulary_coverage']:.3f} of the tokens left "

@@ -30,11 +30,9 @@ from .baselines import REFERENCE_CONFIG as _REF
 from .baselines import Corpus, train_classifier
 from .errors import DataNotFoundError, UserError
 from .features import BowVectorizer
+from .predictor import MODEL_FORMAT, MODEL_VERSION, read_run_model, write_compact
 
 CACHE_VERSION = 2
-MODEL_FORMAT = "anime-genre-run-model"
-# 2: several networks (``model{m}_param_{i}``), weight matrices stored as float16
-MODEL_VERSION = 2
 SYNTHETIC_BANNER = ("RUNNING ON THE SYNTHETIC CORPUS: {why} The figures below describe "
                     "generated text with planted genre words, not MyAnimeList.")
 
@@ -165,6 +163,15 @@ def load_stage(cfg: RunConfig, cache: StageCache, log=print):
     return df, "synthetic", banner, key
 
 
+def clean_params() -> dict:
+    """Cache parameters of the clean stage: the canonical settings and the cleaning code's
+    version (``clean.cleaning_version()``), so changed cleaning code never reuses cleaned text,
+    nor the split and features computed from it (their keys include this stage's key)."""
+    from .clean import cleaning_version
+
+    return {"canonical": True, "cleaning": cleaning_version()}
+
+
 def build_corpus(clean_df, genres, source, seed=0) -> Corpus:
     """Labels and the canonical split of a cleaned table."""
     from .clean import multi_hot, split_genres
@@ -188,7 +195,7 @@ def load_corpus(data_home=None, synthetic=False, cache_dir=None, log=print, n_do
     cfg = RunConfig(synthetic=synthetic, data_home=data_home, n_docs=n_docs, n_genres=n_genres)
     cache = StageCache(cache_dir or tempfile.mkdtemp(prefix="anime-genre-cache-"), log)
     df, source, banner, k_load = load_stage(cfg, cache, log)
-    (clean_df, report), k_clean = cache.run("clean", {"canonical": True}, [k_load],
+    (clean_df, report), k_clean = cache.run("clean", clean_params(), [k_load],
                                             lambda: clean_corpus(df))
     corpus, _ = cache.run("split", {"seed": cfg.seed}, [k_clean],
                           lambda: build_corpus(clean_df, report["genres"], source, cfg.seed))
@@ -215,7 +222,7 @@ def _run_pipeline(cfg: RunConfig, out_dir, cache_dir, log, progress) -> dict:
     cache = StageCache(cache_dir or out.parent / "cache", log)
 
     df, source, banner, k_load = load_stage(cfg, cache, log)
-    (clean_df, clean_report), k_clean = cache.run("clean", {"canonical": True}, [k_load],
+    (clean_df, clean_report), k_clean = cache.run("clean", clean_params(), [k_load],
                                                   lambda: clean_corpus(df))
     log(f"[clean] {clean_report['rows_in']} rows in, {clean_report['rows_out']} out, "
         f"{clean_report['n_genres']} genres")
@@ -426,8 +433,11 @@ class MeanModel:
 
 
 def save_run_model(path, model, vec: BowVectorizer, genres, thresholds, source):
-    """One .npz with everything ``predict`` needs: weights of each network, their
-    configurations, vectorizer vocabulary and IDF, genre names, tuned thresholds.
+    """One .npz with the whole model: weights of each network, their configurations,
+    vectorizer vocabulary and IDF, genre names, tuned thresholds; and next to it the small
+    file ``anime-genre predict`` reads with it (``predictor.compact_path``: vocabulary, IDF,
+    how ``clean.normalize`` cleans text — its stop words —, the layers after the first,
+    thresholds), so that predicting needs neither scikit-learn nor pandas.
 
     Weight matrices are stored as float16, uncompressed: three 40k x 256 first layers are
     61 MB instead of 122 MB in float32, and writing them takes a fraction of a second
@@ -444,8 +454,12 @@ def save_run_model(path, model, vec: BowVectorizer, genres, thresholds, source):
             arrays[f"model{j}_param_{i}"] = p.astype(np.float16) if p.ndim >= 2 else p
     arrays.update(vec.to_arrays())
     arrays["thresholds"] = np.asarray(thresholds, dtype=np.float64)
-    with open(path, "wb") as f:
+    # a new file, then renamed: a predictor that memory-maps the old one keeps reading it
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    with open(tmp, "wb") as f:
         np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(tmp, path)
+    write_compact(path)
 
 
 class Predictor:
@@ -457,31 +471,9 @@ class Predictor:
 
     @classmethod
     def load(cls, path) -> "Predictor":
-        import zipfile
-
         from .model import MultiLabelClassifier
 
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"{path}: model file not found; train one with `anime-genre run` "
-                            f"or pass --model PATH")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-            if "meta" not in arrays:
-                raise UserError(f"{path}: not an anime-genre run model (no '{MODEL_FORMAT}' "
-                                f"header); retrain with `anime-genre run`")
-            meta = json.loads(str(arrays.pop("meta")))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise UserError(f"{path}: not a readable anime-genre model file "
-                            f"({type(exc).__name__}); retrain with `anime-genre run`") from None
-        if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-            raise UserError(f"{path}: not an anime-genre run model (no '{MODEL_FORMAT}' header); "
-                            f"retrain with `anime-genre run`")
-        if meta.get("format_version") != MODEL_VERSION:
-            raise UserError(f"{path}: model format version {meta.get('format_version')!r} (written by "
-                            f"anime-genre {meta.get('package_version')}), this version reads "
-                            f"{MODEL_VERSION}; retrain with `anime-genre run`")
+        meta, arrays = read_run_model(path)
         try:
             configs = meta["model_configs"]
             if not isinstance(configs, list) or not configs:
