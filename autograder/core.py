@@ -313,11 +313,17 @@ class Checker:
         if got is _Failed:
             return False
         hint_text = f"  Hint: {hint}" if hint else ""
+        e = _asarray(_dense(expected), dtype=_float64)
+        got_shape = got.shape if isinstance(got, _ndarray) or type(got).__module__.startswith("scipy.sparse") \
+            else None
+        if shape and isinstance(got_shape, tuple) and tuple(got_shape) != e.shape:
+            # before anything is made dense: a sparse answer's shape can be huge
+            return self._record(name, False, f"expected dimensions {e.shape}, got {tuple(got_shape)}."
+                                + hint_text, fatal)
         try:
             g = _asarray(_dense(got), dtype=_float64)
         except Exception:
             return self._record(name, False, f"expected a numeric array, got {_short(got)}." + hint_text, fatal)
-        e = _asarray(_dense(expected), dtype=_float64)
         if shape and g.shape != e.shape:
             return self._record(name, False, f"expected dimensions {e.shape}, got {g.shape}." + hint_text, fatal)
         if not shape:
@@ -365,9 +371,12 @@ class Checker:
         return self._record(name, False, msg, fatal)
 
     def grad_check(self, f: Callable, x, analytic, name: str, tol: float = 1e-7,
-                   h: float = 1e-6, hint: str = "") -> bool:
+                   h: float = 1e-6, hint: str = "", nonzero: bool = False) -> bool:
         """Compare an analytic gradient with central differences of the scalar ``f`` at
-        ``x`` (float64). Relative error (CS231n) must be below ``tol``."""
+        ``x`` (float64). Relative error (CS231n) must be below ``tol``. ``nonzero``: the true
+        gradient at ``x`` is known not to vanish, so a function that does not change with
+        ``x`` at all (a constant "loss" with a zero "gradient") fails instead of agreeing
+        with itself."""
         x = _asarray(x, dtype=_float64)
         analytic = self._resolve(analytic, name)
         if analytic is _Failed:
@@ -394,6 +403,10 @@ class Checker:
                                 + (f"  Hint: {hint}" if hint else ""))
         if not _isfinite(a).all():
             return self._record(name, False, "gradient has nan or inf." + (f"  Hint: {hint}" if hint else ""))
+        if nonzero and not (_abs(num) > 1e-12).any():
+            return self._record(name, False, "your forward does not change when its input changes "
+                                "(numerical gradient 0 everywhere), but this loss depends on its input."
+                                + (f"  Hint: {hint}" if hint else ""))
         err = rel_error(a, num)
         if err < tol:
             return self._record(name, True)

@@ -205,8 +205,8 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
 # Autograde: hidden tests are removed before the student's notebook runs (they never execute
 # in the student's kernel); ClassExecute runs the notebook in a sandboxed kernel (bubblewrap:
-# it sees only the Python environment, the visible checks and a private copy of the
-# submission; no network; memory, CPU, process and output limits) and refuses to run without
+# it sees only the Python environment, the visible checks and an empty working folder, not
+# the submission folder; no network; memory, CPU, process and output limits) and refuses to run without
 # one; then TrustedGrades replaces every grade cell's outputs with the result of the trusted
 # judge (student code in a sandboxed worker; visible and hidden checks evaluated here). Its
 # score is the cell's result, so partial credit works and stderr from the student's own code
@@ -243,6 +243,10 @@ from autograder.submission import NormaliseSubmission, RestoreLockedCells, pre_c
 c.Autograde.sanitize_preprocessors = [NormaliseSubmission, ClearOutput, DeduplicateIds, OverwriteKernelspec,
                                       RestoreLockedCells, CheckCellMetadata]
 c.Autograde.pre_convert_hook = pre_convert_hook
+
+# nbgrader collect: only folders owned by the student their name claims, dated by the file
+# system rather than by their name, links copied as links (autograder/exchange.py).
+c.ExchangeFactory.collect = "autograder.exchange.SafeCollect"
 
 # Feedback never shows hidden-test code (nbgrader's own feedback does, jupyter/nbgrader#1363).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -46,7 +46,7 @@ class GradeReport:
         return round(sum(r.max_points for r in self.results), 2)
 
     def as_dict(self) -> dict:
-        return {"notebook": self.notebook, "total": self.total, "max_total": self.max_total,
+        return {"notebook": self.notebook, "lesson": self.lesson, "total": self.total, "max_total": self.max_total,
                 "isolation": self.isolation, "exercises": [r.as_dict() for r in self.results]}
 
     def table(self) -> str:

@@ -494,27 +494,36 @@ def _select_setup(setup: list[tuple[int, ast.stmt]], solutions: list[str]) -> se
         for node in tree.body:
             solution_bound |= _bound(node)
     known = set(dir(builtins)) | solution_bound | {"np", "math", "re"}
+    info = []
     for _, node in setup:
-        known |= _bound(node)
-    chosen: set[int] = set()
-    changed = True
-    while changed:
-        changed = False
-        for _, node in setup:
-            if id(node) in chosen or not (_bound(node) & needed):
+        bound = _bound(node)
+        known |= bound
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            deps, more = None, set()          # None: needs nothing
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            deps, more = set(), _loads(node)  # names inside a body are looked up only when called
+        else:
+            deps = _loads(node)
+            more = deps
+        info.append((node, bound, deps, more))
+    binders: dict[str, list[int]] = {}
+    for i, (_, bound, _, _) in enumerate(info):
+        for name in bound:
+            binders.setdefault(name, []).append(i)
+    # a worklist, linear in the size of the notebook (a fixed-point loop over every statement
+    # for every name found was quadratic: a long chain of assignments stalled the grader)
+    chosen_index: set[int] = set()
+    queue, seen = list(needed), set(needed)
+    while queue:
+        for i in binders.get(queue.pop(), ()):
+            node, _, deps, more = info[i]
+            if i in chosen_index or (deps is not None and not deps <= known):
                 continue
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                deps = set()
-            else:
-                deps = _loads(node)
-                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                    deps = set()     # names inside a body are looked up only when called
-                if not deps <= known:
-                    continue
-            chosen.add(id(node))
-            needed |= deps | (_loads(node) if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else set())
-            changed = True
-    return chosen
+            chosen_index.add(i)
+            for name in more - seen:
+                seen.add(name)
+                queue.append(name)
+    return {id(info[i][0]) for i in chosen_index}
 
 
 def forbidden_use(source: str) -> str | None:
@@ -537,6 +546,12 @@ def forbidden_use(source: str) -> str | None:
     return None
 
 
+# The lessons hold a few hundred statements outside solution cells; every one costs the
+# trusted side parsing and analysis, per exercise: beyond this many, the rest are not offered
+# to the worker (a notebook of 50,000 assignments cost minutes of grader CPU).
+MAX_SETUP_STATEMENTS = 3000
+
+
 def worker_cells(nb, upto_index: int) -> list[dict]:
     """The cells a worker executes for an exercise whose solution cell is ``upto_index``:
     a preamble, then in notebook order every solution cell up to and including the
@@ -557,8 +572,8 @@ def worker_cells(nb, upto_index: int) -> list[dict]:
             src = _strip_magics(_source(cell))
             solutions.append(src)
             order.append((i, src))
-        else:
-            for node in _setup_statements(_source(cell)):
+        elif len(setup) < MAX_SETUP_STATEMENTS:
+            for node in _setup_statements(_source(cell))[: MAX_SETUP_STATEMENTS - len(setup)]:
                 setup.append((i, node))
                 order.append((i, node))
     chosen = _select_setup(setup, solutions)
@@ -705,13 +720,16 @@ def judge_exercise(nb, exercise_id: str, limits: Limits | None = None, hidden: b
 
 
 def lesson_of(nb, filename: str | None = None) -> int | None:
-    """The lesson number of a notebook: from its grade_ids (``l4_...``), else its file name."""
-    for cell in nb.get("cells", []):
-        m = re.match(r"l(\d+)_", str(_nbgrader(cell).get("grade_id", "")))
-        if m:
-            return int(m.group(1))
+    """The lesson number of a notebook: from its file name (``04_...``: what the student was
+    asked to hand in), else from its grade_ids (``l4_...``, for a renamed file). The name comes
+    first: grade_ids are the student's to edit, and a solved lesson 5 handed in as lesson 4
+    must be graded as lesson 4 (0 points), not as lesson 5."""
     if filename:
         m = re.match(r"(\d+)_", Path(filename).name)
+        if m:
+            return int(m.group(1))
+    for cell in nb.get("cells", []):
+        m = re.match(r"l(\d+)_", str(_nbgrader(cell).get("grade_id", "")))
         if m:
             return int(m.group(1))
     return None

@@ -41,7 +41,7 @@ class TrustedGrades(NbGraderPreprocessor):
         limits = Limits(call_timeout=self.call_timeout, cell_timeout=self.call_timeout,
                         exercise_timeout=max(self.exercise_timeout, 6 * self.call_timeout),
                         memory_mb=self.memory_mb)
-        core.load_checks(hidden=True, lesson=lesson_of(nb))
+        core.load_checks(hidden=True, lesson=lesson_of(nb, (resources.get("nbgrader") or {}).get("notebook")))
         grade_cells = []
         for cell in nb.cells:
             meta = (cell.get("metadata") or {}).get("nbgrader") or {}

@@ -856,8 +856,10 @@ if AsyncKernelManager is not None:
         TCP does not cross the network namespace) in a folder of its own.
 
         Configure with ``c.SandboxKernelManager.limits = {"memory_mb": 512, ...}`` (fields of
-        :class:`SandboxLimits`). The kernel's working directory is a private copy of the folder
-        nbclient asks for (the notebook's folder). Messages from the kernel larger than
+        :class:`SandboxLimits`). The kernel's working directory is an empty private folder, never
+        a copy of the folder nbclient names (the notebook's): a submission folder may hold
+        files that were links in the exchange (``nbgrader collect`` follows links), and the
+        kernel needs nothing but the cells it is sent. Messages from the kernel larger than
         ``max_message_bytes`` drop the connection instead of being read."""
 
         limits = _TDict({}, help="SandboxLimits fields").tag(config=True)
@@ -879,7 +881,7 @@ if AsyncKernelManager is not None:
             return super().client(**kwargs)
 
         async def _async_pre_start_kernel(self, **kw):
-            self.sandbox = Sandbox(SandboxLimits(**dict(self.limits)), copy_from=kw.get("cwd"),
+            self.sandbox = Sandbox(SandboxLimits(**dict(self.limits)), copy_from=None,
                                    base_dir=self.base_dir or None, label="kernel", ipc=True)
             self.transport = "ipc"
             self.connection_file = os.path.join(self.sandbox.ipcdir, "kernel.json")

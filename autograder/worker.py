@@ -261,12 +261,12 @@ def decode(obj, handles=None, make_remote=None, depth: int = 0, blobs: list | No
     if "$t" in obj:
         return tuple(sub(v) for v in obj["$t"])
     if "$d" in obj:
-        out = {}
-        for k, v in obj["$d"]:
-            out[sub(k)] = sub(v)
-        return out
+        pairs = [(sub(k), sub(v)) for k, v in obj["$d"]]
+        _distinct_hashes([k for k, _ in pairs])
+        return dict(pairs)
     if "$set" in obj:
         items = [sub(v) for v in obj["$set"]]
+        _distinct_hashes(items)
         return frozenset(items) if obj.get("frozen") else set(items)
     if "$b" in obj:
         return bytes(_blob(blobs, obj["$b"]))
@@ -300,7 +300,12 @@ def decode(obj, handles=None, make_remote=None, depth: int = 0, blobs: list | No
         import scipy.sparse as sp
         c = obj["$csr"]
         parts = [_decode_array(_blob(blobs, c[k])) for k in ("data", "indices", "indptr")]
-        shape = tuple(int(s) for s in c["shape"])
+        shape = c.get("shape")
+        if type(shape) is not list or len(shape) != 2 or any(type(n) is not int or n < 0 for n in shape) \
+                or shape[0] * shape[1] > MAX_SPARSE_CELLS:
+            # a checker may make it dense: a few bytes must not ask the trusted side for GBs
+            raise ProtocolError("bad or too large sparse-matrix shape")
+        shape = tuple(shape)
         cls = sp.csr_array if c.get("array") else sp.csr_matrix
         m = cls(tuple(parts), shape=shape)
         m.check_format(full_check=True)   # bad indices would crash the C code later
@@ -312,6 +317,25 @@ def decode(obj, handles=None, make_remote=None, depth: int = 0, blobs: list | No
             raise ProtocolError("unexpected handle")
         return make_remote(int(obj["$h"]), obj)
     raise ProtocolError(f"unknown tag in {sorted(obj)[:3]}")
+
+
+MAX_SAME_HASH = 64
+MAX_SPARSE_CELLS = 1 << 25       # rows x columns of a sparse matrix received (dense: 256 MiB)
+
+
+def _distinct_hashes(keys: list) -> None:
+    """Refuse keys many of which share one hash (ints k * (2**61 - 1) all do): a set or dict
+    of them is built in quadratic time, seconds of the trusted side's CPU for one message.
+    Counting the hashes themselves is linear (a hash value is an int that hashes to itself)."""
+    counts: dict = {}
+    for k in keys:
+        try:
+            h = hash(k)
+        except TypeError:
+            raise ProtocolError(f"unhashable {type(k).__name__} in a set or as a dict key") from None
+        counts[h] = counts.get(h, 0) + 1
+        if counts[h] > MAX_SAME_HASH:
+            raise ProtocolError("too many set elements or dict keys with the same hash")
 
 
 def _count_leaves(items, depth: int) -> int:

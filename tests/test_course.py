@@ -177,3 +177,10 @@ def test_reference_full_marks_and_shipped_lesson_zero(path):
     assert full.total == full.max_total > 0, full.table()
     shipped = grade_nb(nbformat.read(str(path), as_version=4), path.name)
     assert shipped.total == 0, shipped.table()
+
+
+def test_a_notebook_is_graded_as_the_lesson_its_file_name_says():
+    """A solved lesson 5 handed in as lesson 4 is lesson 4 with nothing done (its grade_ids are
+    the student's to edit; the file name is what was asked for)."""
+    report = grade_nb(solved(5), f"{L4}.ipynb")
+    assert report.lesson == 4 and report.total == 0 and report.as_dict()["lesson"] == 4, report.table()

@@ -3,6 +3,7 @@ that serves the project's fixture pages and misbehaves on purpose."""
 from __future__ import annotations
 
 import http.server
+import signal
 import threading
 import time
 from pathlib import Path
@@ -512,6 +513,9 @@ def test_interrupted_download_leaves_no_partial_file(hostile, tmp_path):
     (cache / "90004.html.abc123.part").write_bytes(b"<html>half a page")  # a killed run's
     server = hostile({90001: [slow_drip]})
     crawler, _ = _quick(server, cache, timeout=30)
+    # interrupt_main does nothing where SIGINT is ignored (a job started in the background by
+    # a non-interactive shell inherits that): Python's own handler, for this test only
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     try:
@@ -519,6 +523,7 @@ def test_interrupted_download_leaves_no_partial_file(hostile, tmp_path):
             crawler.crawl([90001])
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert _files(cache) == []
 
 

@@ -39,6 +39,42 @@ def _ok(report: dict, what: str) -> dict:
     return report
 
 
+TAMPER = r"""
+import os, shutil, sys
+inbound, a, victim, me, blank, mine = sys.argv[1:]
+def folder(owner, when, tag, notebook):
+    path = os.path.join(inbound, f"{owner}+{a}+{when}+{tag}")
+    os.mkdir(path)
+    shutil.copy(notebook, os.path.join(path, a + ".ipynb"))
+    with open(os.path.join(path, "timestamp.txt"), "w") as f:
+        f.write(when)
+    with open(os.path.join(path, "submission_secret.txt"), "w") as f:
+        f.write("0123456789abcdef")     # any text: nbgrader only uses it to name the feedback
+    return path
+# a blank notebook in the victim's name, dated in the future so that it would win
+folder(victim, "2099-12-31 23:59:59.000000 UTC", "forged", blank)
+# a folder nbgrader submit did not make (no secret): release_feedback would stop at it
+os.remove(os.path.join(folder(me, "2099-12-31 23:59:58.000000 UTC", "nosecret", blank), "submission_secret.txt"))
+# my own submission again, dated 2000 (no late penalty), with links into the course folder
+# (nbgrader's collect runs in it: /proc/self/cwd is the course)
+mine = folder(me, "2000-01-01 00:00:00.000000 UTC", "backdated", mine)
+os.symlink("/proc/self/cwd/gradebook.db", os.path.join(mine, "leak.dat"))
+os.symlink(f"/proc/self/cwd/source/{a}/{a}.ipynb", os.path.join(mine, "source.txt"))
+print("tampered")
+"""
+
+
+def _tamper(ident: Identity, inbound: Path, victim: str, me: str, my_work) -> None:
+    folder = ident.base / "tamper"
+    folder.mkdir()
+    nbformat.write(nbformat.read(str(ROOT / "lessons" / f"{A}.ipynb"), as_version=4), str(folder / "blank.ipynb"))
+    nbformat.write(my_work, str(folder / "mine.ipynb"))
+    ident.own(folder)
+    r = ident.run([PY, "-c", TAMPER, inbound, A, victim, me, folder / "blank.ipynb", folder / "mine.ipynb"],
+                  folder, "tamper")
+    assert r["stdout"].strip() == "tampered", r["stderr"][-2000:]
+
+
 @pytest.fixture(scope="module")
 def term(tmp_path_factory):
     """One term: the instructor releases lesson 4, the students submit, the instructor grades
@@ -85,11 +121,15 @@ def term(tmp_path_factory):
             who = ident.run([PY, "-c", "import getpass; print(getpass.getuser())"], home, f"who-{role}")
             names[role] = who["stdout"].strip()
 
+        if "student2" in students:          # student2 also tampers with the exchange by hand
+            _tamper(students["student2"], exchange / "anime-genre" / "inbound", names["student1"],
+                    names["student2"], work["student2"])
+
+        logs = {}
         for step in (["collect", A], ["autograde", A], ["generate_feedback", A], ["release_feedback", A],
                      ["export"]):
             r = _ok(ins.run(["nbgrader", *step], course, step[0]), step[0])
-            if step[0] == "autograde":
-                autograde_log = r["stdout"] + r["stderr"]
+            logs[step[0]] = r["stdout"] + r["stderr"]
         peeks = {}
         for role, ident in students.items():
             home = ident.base / "work"
@@ -100,7 +140,7 @@ def term(tmp_path_factory):
                 peeks[role] = ident.run([PY, "-c", probe, course, exchange / "anime-genre" / "inbound"],
                                         home, f"peek-{role}")["stdout"]
         yield {"course": course, "students": students, "names": names, "work": work, "peeks": peeks,
-               "autograde_log": autograde_log}
+               "logs": logs}
     finally:
         for ident in people.values():
             ident.remove()
@@ -130,7 +170,7 @@ def test_students_fetch_their_own_feedback(term):
 
 
 def test_untouched_submissions_give_no_checksum_warning(term):
-    log = term["autograde_log"]
+    log = term["logs"]["autograde"]
     assert "Autograding" in log or "autograd" in log.lower(), log[-2000:]
     assert not [line for line in log.splitlines() if "has changed" in line], log[-3000:]
 
@@ -143,3 +183,25 @@ def test_the_course_folder_is_private(term):
         assert lines == {str(course): "PermissionError",
                          str(course.parent.parent / "exchange" / "anime-genre" / "inbound"): "PermissionError"}, \
             (role, seen)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs a second account; as an ordinary user there is one "
+                    "(the rest of this module runs)")
+def test_a_student_cannot_forge_a_submission_through_the_exchange(term):
+    """student2's folders made by hand in inbound/: one in student1's name (refused: student2
+    owns it; student1 keeps the grade of their own work, checked above), one of their own dated
+    2000 with links into the course folder (collected, dated by the file system, links moved
+    out before anything opens them)."""
+    course, names = term["course"], term["names"]
+    collect = term["logs"]["collect"]
+    assert f"claims to be {names['student1']}'s submission but {names['student2']} made it" in collect, collect
+    assert "nosecret: not collected: not made by `nbgrader submit`" in collect, collect
+    stamp = (course / "submitted" / names["student2"] / A / "timestamp.txt").read_text()
+    assert not stamp.startswith("2000"), stamp
+    for tree in ("submitted", "autograded", "feedback"):
+        for p in (course / tree).rglob("*"):
+            if p.is_file() and not p.is_symlink():
+                data = p.read_bytes()
+                assert b"SQLite format 3" not in data and b"BEGIN SOLUTION" not in data, p
+    rejected = course / "rejected" / names["student2"] / A / "REJECTED.txt"
+    assert "leak.dat" in rejected.read_text() and "source.txt" in rejected.read_text()

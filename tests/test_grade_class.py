@@ -121,8 +121,10 @@ def test_resource_limits(run):
     assert g["l4_softmax_cross_entropy_check"] == 0 and g["l4_softmax_check"] == 2
     big = by["h_print_100mb"]
     # 100 MB of prints: dropped beyond the cap (or the kernel's own buffer runs out of memory
-    # first, which it survives); either way the grade and the stored notebook are unaffected
-    assert big["status"] == "graded" and big["score"] == 12, big
+    # first, which it survives); either way the grade and the stored notebook are unaffected.
+    # On a loaded machine printing it may outlast the cell timeout: then the record says so.
+    assert big["score"] == 12, big
+    assert big["status"] == "graded" or (big["status"] == "timeout" and "cell 3" in big["reason"]), big
     autograded = course / "autograded" / "h_print_100mb" / A / f"{A}.ipynb"
     assert autograded.stat().st_size < 5 * 2**20
 

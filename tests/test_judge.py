@@ -203,7 +203,8 @@ def test_grade_command_json(tmp_path):
              "--executed", str(tmp_path / "out.ipynb"))
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
-    assert set(report) == {"notebook", "total", "max_total", "isolation", "exercises"}
+    assert set(report) == {"notebook", "lesson", "total", "max_total", "isolation", "exercises"}
+    assert report["lesson"] == 4
     assert report["isolation"] == "sandboxed"
     by_id = {e["id"]: e for e in report["exercises"]}
     assert list(by_id) == ["l4_sigmoid", "l4_log_sigmoid", "l4_softmax", "l4_softmax_cross_entropy",
@@ -286,3 +287,20 @@ def test_feedback_keeps_the_spaces_of_strings():
     c = Checker()
     c.equal("duel at  dawn", "duel at dawn", "spaces")
     assert "'duel at  dawn'" in c.results[0].message and "'duel at dawn'" in c.results[0].message
+
+
+def test_a_notebook_of_endless_assignments_costs_the_grader_a_bounded_analysis():
+    """50,000 chained assignments outside the solution cells (a way to make the trusted side
+    analyse for minutes): at most MAX_SETUP_STATEMENTS are offered to the worker, so the
+    solution that needs the far end of the chain fails, and the analysis is linear."""
+    from autograder.judge import MAX_SETUP_STATEMENTS, find_solution_cell, worker_cells
+    nb = solved(4)
+    n = 50_000
+    chain = f"v{n - 1} = 0\n" + "".join(f"v{i} = v{i + 1}\n" for i in range(n - 2, -1, -1))
+    idx = find_solution_cell(nb, "l4_sigmoid")
+    nb.cells.insert(idx, nbformat.v4.new_code_cell(chain))
+    nb.cells[idx + 1].source = "def sigmoid(x):\n    return v0 + 1 / (1 + np.exp(-x))\n"
+    cells = worker_cells(nb, idx + 1)
+    assert sum(1 for c in cells if str(c["index"]).endswith("(setup)")) <= MAX_SETUP_STATEMENTS
+    r = judge_exercise(nb, "l4_sigmoid")
+    assert r.points == 0 and "v0" in r.message, r.message

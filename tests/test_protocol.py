@@ -148,3 +148,27 @@ def test_code_that_only_waits_is_stopped_by_its_idle_budget():
     body = "import time\ndef sigmoid(x):\n    time.sleep(2)\n    return 1 / (1 + np.exp(-x))\n"
     r = judge_exercise(submission(4, {"l4_sigmoid": body}), "l4_sigmoid", Limits(idle_timeout=5))
     assert r.status == "timeout" and r.points == 0 and "waited" in r.message, r.message
+
+
+# ----------------------------------------------------------------------------- costly values
+# (found by attacking the grader: a few bytes from the worker must not cost the trusted side
+# minutes of CPU or gigabytes of memory)
+
+def test_set_of_colliding_hashes_is_refused_but_large_sets_are_read():
+    colliding = {"$set": [k * (2 ** 61 - 1) for k in range(1, 20001)]}   # all hash to 0
+    with pytest.raises(W.ProtocolError, match="same hash"):
+        W.decode(colliding)
+    with pytest.raises(W.ProtocolError, match="same hash"):
+        W.decode({"$d": [[k * (2 ** 61 - 1), 0] for k in range(1, 20001)]})
+    assert W.decode({"$set": list(range(100_000))}) == set(range(100_000))
+    assert W.decode({"$d": [[f"w{i}", i] for i in range(50_000)]})["w49999"] == 49_999
+
+
+def test_a_huge_sparse_shape_is_refused_before_anything_is_allocated():
+    import scipy.sparse as sp
+    blobs: list = []
+    small = W.encode(sp.csr_matrix(np.eye(3)), None, blobs)
+    assert (W.decode(small, blobs=blobs) != sp.csr_matrix(np.eye(3))).nnz == 0
+    small["$csr"]["shape"] = [1, 300_000_000]
+    with pytest.raises(W.ProtocolError, match="sparse-matrix shape"):
+        W.decode(small, blobs=blobs)

@@ -64,7 +64,7 @@ def _loss_grad_check(c, cls, x, t, name):
         layer = cls()
         layer.forward(x, t)
         return layer.backward()
-    c.grad_check(lambda z: cls().forward(z, t), x, call(analytic), name, tol=1e-6,
+    c.grad_check(lambda z: cls().forward(z, t), x, call(analytic), name, tol=1e-6, nonzero=True,
                  hint="dL/dx is (prediction - target) / N for these losses: mind the 1/N")
 
 

@@ -78,7 +78,7 @@ def check_focal_backward(c, focal_backward):
             c.grad_check(lambda z, g=gamma, a=alpha: _forward(z, TG, g, a), XG,
                          call(focal_backward, XG, TG, gamma, alpha),
                          f"gamma = {gamma}, alpha = {alpha}: matches the numerical gradient",
-                         tol=1e-6, hint="check the sign s = 2t - 1 and the 1/N")
+                         tol=1e-6, nonzero=True, hint="check the sign s = 2t - 1 and the 1/N")
     c.close(call(focal_backward, X, T, 2.0, None, 3.0), 3 * GRAD_G2, "dout=3.0 triples the gradient",
             hint="multiply by dout at the end")
     c.close(call(focal_backward, np.array([[1000.0, -1000.0], [-1000.0, 1000.0]]), np.array([[1, 0], [1, 0]]), 0.5),

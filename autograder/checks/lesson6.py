@@ -47,11 +47,11 @@ def check_affine(c, Affine):
     x, w, b = readonly(rng.normal(size=(4, 3))), readonly(rng.normal(size=(3, 5))), readonly(rng.normal(size=5))
     d = readonly(rng.normal(size=(4, 5)))
     c.grad_check(lambda v: float(np.sum(Affine(w, b).forward(v) * d)), x,
-                 call(_affine_grads, Affine, w, b, x, d, "dx"), "dx matches the numerical gradient (4 x 3 -> 5)")
+                 call(_affine_grads, Affine, w, b, x, d, "dx"), "dx matches the numerical gradient (4 x 3 -> 5)", nonzero=True)
     c.grad_check(lambda v: float(np.sum(Affine(v, b).forward(x) * d)), w,
-                 call(_affine_grads, Affine, w, b, x, d, "dW"), "dW matches the numerical gradient")
+                 call(_affine_grads, Affine, w, b, x, d, "dW"), "dW matches the numerical gradient", nonzero=True)
     c.grad_check(lambda v: float(np.sum(Affine(w, v).forward(x) * d)), b,
-                 call(_affine_grads, Affine, w, b, x, d, "db"), "db matches the numerical gradient")
+                 call(_affine_grads, Affine, w, b, x, d, "db"), "db matches the numerical gradient", nonzero=True)
 
 
 def _affine_grads(Affine, w, b, x, dout, which):

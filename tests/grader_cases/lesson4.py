@@ -1,6 +1,24 @@
 """Lesson 4: buggy implementations that must lose points, correct variants that must not."""
 
 BUGGY = [
+    ("l4_softmax_cross_entropy", "a loss layer that computes nothing: 0 and a zero gradient", '''
+class SoftmaxWithLoss:
+    def forward(self, x, t):
+        self.shape = np.shape(x)
+        return 0.0
+
+    def backward(self, dout=1.0):
+        return np.zeros(self.shape)
+'''),
+    ("l4_bce_with_logits", "a loss layer that computes nothing: 0 and a zero gradient", '''
+class SigmoidWithLoss:
+    def forward(self, x, t):
+        self.shape = np.shape(x)
+        return 0.0
+
+    def backward(self, dout=1.0):
+        return np.zeros(self.shape)
+'''),
     ("l4_sigmoid", "naive sigmoid through tanh of a huge argument gives nan", '''
 def sigmoid(x):
     x = np.asarray(x, dtype=float)
