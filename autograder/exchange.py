@@ -15,12 +15,16 @@ follows links: a link to ``/proc/self/cwd/gradebook.db`` became a regular file i
   status-change time (ctime, which no student can set) of the folder and of everything in it.
   That time chooses the newest submission and goes to ``timestamp.txt`` (late penalties use
   it); a claimed time more than :data:`SLACK` away is reported;
-- copies links as links and nothing else that is not a regular file or folder, so that the
-  course's pre-convert hook moves them to ``rejected/`` before anything opens them.
+- copies through file descriptors opened without following links (the folder once, every
+  entry relative to its parent), so that what a student swaps in after the checks is never
+  read; links are copied as links, which the course's pre-convert hook moves to ``rejected/``
+  before anything opens them; FIFOs, sockets and devices are not copied; the date written is
+  the newest ctime of what was actually copied; a failure costs that student only.
 """
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import os
 import pwd
 import shutil
@@ -92,11 +96,7 @@ class SafeCollect(ExchangeCollect):
                            "submission_secret.txt)", name)
             return None
         if self.require_owner:
-            try:
-                expected = pwd.getpwnam(student).pw_uid
-            except KeyError:
-                expected = None
-            if st.st_uid != expected:
+            if st.st_uid != _uid(student):
                 try:
                     owner = pwd.getpwuid(st.st_uid).pw_name
                 except KeyError:
@@ -116,30 +116,91 @@ class SafeCollect(ExchangeCollect):
         return {"username": student, "filename": name, "timestamp": actual}
 
     def do_copy(self, src, dest, log=None):
-        """Links are copied as links (the pre-convert hook moves them out), FIFOs, sockets and
-        devices not at all; then ``timestamp.txt`` gets the time the collect trusts."""
-        dir_size = self.get_size(src)
-        if dir_size > 1000 * self.coursedir.max_dir_size:
-            raise RuntimeError(f"Directory size is too big. Size is {dir_size}, maximum size is "
-                               f"{1000 * self.coursedir.max_dir_size}")
-        from nbgrader.exchange.default.exchange import ignore_patterns
-        base_ignore = ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
-                                      max_file_size=self.coursedir.max_file_size, log=self.log)
-
-        def ignore(directory, names):
-            skip = set(base_ignore(directory, names))
-            for n in names:
-                mode = os.lstat(os.path.join(directory, n)).st_mode
-                if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
-                    self.log.error("%s: not collected: not a regular file", os.path.join(directory, n))
-                    skip.add(n)
-            return skip
-
-        shutil.copytree(src, dest, symlinks=True, ignore=ignore)
+        """Copy through file descriptors opened without following links, so that nothing the
+        student swaps in after the checks (a link to the course folder, another folder) is
+        read: the folder is opened once, its owner checked again on that descriptor, and every
+        entry opened relative to its parent's descriptor. Links are copied as links (the
+        pre-convert hook moves them out), other non-regular files not at all, the student's
+        own ``timestamp.txt`` never; the date written is the newest ctime of what was copied.
+        Any failure leaves this student uncollected and the run going on."""
         record = next((r for r in self.src_records if os.path.join(self.inbound_path, r["filename"]) == src), None)
-        if record is not None:
-            stamp = os.path.join(dest, "timestamp.txt")
-            if os.path.lexists(stamp):
-                os.remove(stamp)
-            with open(stamp, "w") as f:
-                f.write(record["timestamp"].strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+        try:
+            fd = os.open(src, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as exc:
+            self.log.error("%s: not collected: it changed after it was checked (%s)", src, exc.strerror)
+            return
+        try:
+            st = os.fstat(fd)
+            if record is not None and self.require_owner and st.st_uid != _uid(record["username"]):
+                self.log.error("%s: not collected: it changed owner after it was checked", src)
+                return
+            budget = [1000 * self.coursedir.max_dir_size]
+            newest = self._copy_fd(fd, dest, budget, top=True)
+        except (OSError, _TooBig) as exc:
+            self.log.error("%s: not collected: %s", src, exc)
+            shutil.rmtree(dest, ignore_errors=True)
+            return
+        finally:
+            os.close(fd)
+        secret = os.path.join(dest, "submission_secret.txt")
+        if not (os.path.isfile(secret) and not os.path.islink(secret)):
+            # release_feedback would stop at it, for the whole class
+            self.log.error("%s: not collected: its submission_secret.txt changed while it was copied", src)
+            shutil.rmtree(dest, ignore_errors=True)
+            return
+        when = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).replace(tzinfo=None)
+        if record is not None and abs(when - record["timestamp"]) > SLACK:
+            self.log.warning("%s: changed while it was collected; dated by what was copied (%s)", src,
+                             when.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        with open(os.path.join(dest, "timestamp.txt"), "w") as f:
+            f.write(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+
+    def _copy_fd(self, dir_fd: int, dest: str, budget: list, top: bool = False) -> float:
+        """Copy the folder open at ``dir_fd`` to ``dest``; returns the newest ctime seen."""
+        newest = os.fstat(dir_fd).st_ctime
+        os.mkdir(dest, 0o700)
+        max_file = 1000 * self.coursedir.max_file_size
+        for name in sorted(os.listdir(dir_fd)):
+            if (top and name == "timestamp.txt") or any(fnmatch.fnmatch(name, g) for g in self.coursedir.ignore):
+                continue
+            try:
+                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                if stat.S_ISLNK(st.st_mode):
+                    os.symlink(os.readlink(name, dir_fd=dir_fd), os.path.join(dest, name))
+                    continue
+                if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
+                    self.log.error("%s: not collected: not a regular file", os.path.join(dest, name))
+                    continue
+                flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | \
+                    (os.O_DIRECTORY if stat.S_ISDIR(st.st_mode) else 0)
+                fd = os.open(name, flags, dir_fd=dir_fd)
+            except FileNotFoundError:        # gone while we looked: not part of the submission
+                continue
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISDIR(st.st_mode):
+                    newest = max(newest, self._copy_fd(fd, os.path.join(dest, name), budget))
+                elif stat.S_ISREG(st.st_mode):
+                    if st.st_size > max_file:
+                        self.log.warning("%s: not collected: larger than %d bytes", os.path.join(dest, name), max_file)
+                        continue
+                    budget[0] -= st.st_size
+                    if budget[0] < 0:
+                        raise _TooBig(f"larger than {1000 * self.coursedir.max_dir_size} bytes in all")
+                    with os.fdopen(os.dup(fd), "rb") as f, open(os.path.join(dest, name), "xb") as out:
+                        shutil.copyfileobj(f, out)
+                    newest = max(newest, st.st_ctime, os.fstat(fd).st_ctime)
+            finally:
+                os.close(fd)
+        return newest
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _uid(login: str) -> int | None:
+    try:
+        return pwd.getpwnam(login).pw_uid
+    except KeyError:
+        return None

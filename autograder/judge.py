@@ -169,6 +169,7 @@ class Worker:
         """Wait until the worker has run the cells of the next exercise and serves it.
         Returns the ready message (or a ``child_died`` one)."""
         self.exercise_dead = False
+        self.requests = 0
         self.idle_used = 0.0
         self.ready = self._receive(self._wall(self.limits.startup_timeout), "while running your solution cells")
         self.idle_used = 0.0           # the exercise's own waiting starts now
@@ -257,6 +258,12 @@ class Worker:
         raise WorkerGone(status, message, wall=wall, busy=busy)
 
     def request(self, msg: dict, doing: str, blobs=None) -> dict:
+        self.requests = getattr(self, "requests", 0) + 1
+        if self.requests > MAX_REQUESTS:
+            self.exercise_dead = True
+            raise ExerciseDied("error", f"the checks had to ask your objects more than {MAX_REQUESTS} "
+                                        f"questions in {self.label} ({doing}): return plain values (arrays, "
+                                        "numbers, lists) as the docstring says")
         if self.proc.poll() is not None:
             self._gone("error", f"the worker process is gone in {self.label}" + self._death())
         self._send(msg, blobs)
@@ -403,6 +410,11 @@ class RemoteObject:
         return w.value(w.request({"op": "getitem", "target": self._handle, "key": self._enc(key, blobs)},
                                  "indexing", blobs))
 
+    def __array__(self, *args, **kwargs):
+        # numpy would otherwise walk the object as a sequence, one request per element:
+        # minutes of the trusted side's CPU for a small tree built by the student
+        raise TypeError(f"{self!r} is not an array")
+
     def __len__(self):
         w = self._worker
         n = w.value(w.request({"op": "len", "target": self._handle}, "len()"))
@@ -546,6 +558,13 @@ def forbidden_use(source: str) -> str | None:
     return None
 
 
+# Each request to the worker costs the trusted side a few ms; the checks of one exercise make
+# at most a few hundred.
+MAX_REQUESTS = 5000
+# A cell outside the solutions larger than this is not analysed for setup statements (parsing
+# a 2 MB literal takes seconds and a GB of memory, for every exercise).
+MAX_SETUP_CELL_BYTES = 100_000
+
 # The lessons hold a few hundred statements outside solution cells; every one costs the
 # trusted side parsing and analysis, per exercise: beyond this many, the rest are not offered
 # to the worker (a notebook of 50,000 assignments cost minutes of grader CPU).
@@ -572,7 +591,7 @@ def worker_cells(nb, upto_index: int) -> list[dict]:
             src = _strip_magics(_source(cell))
             solutions.append(src)
             order.append((i, src))
-        elif len(setup) < MAX_SETUP_STATEMENTS:
+        elif len(setup) < MAX_SETUP_STATEMENTS and len(_source(cell)) <= MAX_SETUP_CELL_BYTES:
             for node in _setup_statements(_source(cell))[: MAX_SETUP_STATEMENTS - len(setup)]:
                 setup.append((i, node))
                 order.append((i, node))

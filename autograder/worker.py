@@ -137,10 +137,19 @@ def _encode_array(arr, blobs: list) -> int:
     return len(blobs) - 1
 
 
+_TAKEN = object()
+
+
 def _blob(blobs, index) -> bytes:
+    """Blob ``index`` of a message, which no other part of it may use again: a message naming
+    one 24 MiB blob forty times made the trusted side build a GB of copies."""
     if blobs is None or type(index) is not int or not 0 <= index < len(blobs):
         raise ProtocolError("reference to a missing blob")
-    return blobs[index]
+    raw = blobs[index]
+    if raw is _TAKEN:
+        raise ProtocolError("a blob referenced twice")
+    blobs[index] = _TAKEN
+    return raw
 
 
 def _decode_array(raw: bytes):

@@ -40,8 +40,13 @@ def _ok(report: dict, what: str) -> dict:
 
 
 TAMPER = r"""
-import os, shutil, sys
+import glob, os, shutil, sys
+from jupyter_core.paths import jupyter_data_dir
 inbound, a, victim, me, blank, mine = sys.argv[1:]
+# my own secret from my real submission (nbgrader keeps it in my cache): the feedback for
+# whatever is collected in my name is then still mine to fetch
+secret = open(glob.glob(os.path.join(jupyter_data_dir(), "nbgrader_cache", "anime-genre", f"*+{a}+*",
+                                     "submission_secret.txt"))[0]).read()
 def folder(owner, when, tag, notebook):
     path = os.path.join(inbound, f"{owner}+{a}+{when}+{tag}")
     os.mkdir(path)
@@ -49,7 +54,7 @@ def folder(owner, when, tag, notebook):
     with open(os.path.join(path, "timestamp.txt"), "w") as f:
         f.write(when)
     with open(os.path.join(path, "submission_secret.txt"), "w") as f:
-        f.write("0123456789abcdef")     # any text: nbgrader only uses it to name the feedback
+        f.write(secret)
     return path
 # a blank notebook in the victim's name, dated in the future so that it would win
 folder(victim, "2099-12-31 23:59:59.000000 UTC", "forged", blank)
@@ -121,9 +126,12 @@ def term(tmp_path_factory):
             who = ident.run([PY, "-c", "import getpass; print(getpass.getuser())"], home, f"who-{role}")
             names[role] = who["stdout"].strip()
 
-        if "student2" in students:          # student2 also tampers with the exchange by hand
-            _tamper(students["student2"], exchange / "anime-genre" / "inbound", names["student1"],
-                    names["student2"], work["student2"])
+        # the last student also tampers with the exchange by hand, in the name of another
+        # account: the first student (as root), else root itself (one account only)
+        attacker = "student2" if "student2" in students else "student1"
+        victim = names["student1"] if attacker == "student2" else "root"
+        _tamper(students[attacker], exchange / "anime-genre" / "inbound", victim, names[attacker],
+                work[attacker])
 
         logs = {}
         for step in (["collect", A], ["autograde", A], ["generate_feedback", A], ["release_feedback", A],
@@ -139,7 +147,7 @@ def term(tmp_path_factory):
                          "    except OSError as e:\n        print(p, type(e).__name__)\n")
                 peeks[role] = ident.run([PY, "-c", probe, course, exchange / "anime-genre" / "inbound"],
                                         home, f"peek-{role}")["stdout"]
-        yield {"course": course, "students": students, "names": names, "work": work, "peeks": peeks,
+        yield {"course": course, "students": students, "names": names, "attacker": attacker, "victim": victim, "work": work, "peeks": peeks,
                "logs": logs}
     finally:
         for ident in people.values():
@@ -185,23 +193,22 @@ def test_the_course_folder_is_private(term):
             (role, seen)
 
 
-@pytest.mark.skipif(not IS_ROOT, reason="needs a second account; as an ordinary user there is one "
-                    "(the rest of this module runs)")
 def test_a_student_cannot_forge_a_submission_through_the_exchange(term):
-    """student2's folders made by hand in inbound/: one in student1's name (refused: student2
-    owns it; student1 keeps the grade of their own work, checked above), one of their own dated
-    2000 with links into the course folder (collected, dated by the file system, links moved
-    out before anything opens them)."""
+    """Folders a student made by hand in inbound/: one in another account's name (refused: the
+    student owns it; student1 keeps the grade of their own work, checked above), one not made
+    by nbgrader submit, one of their own dated 2000 with links into the course folder
+    (collected, dated by the file system, links moved out before anything opens them)."""
     course, names = term["course"], term["names"]
+    me = names[term["attacker"]]
     collect = term["logs"]["collect"]
-    assert f"claims to be {names['student1']}'s submission but {names['student2']} made it" in collect, collect
+    assert f"claims to be {term['victim']}'s submission but {me} made it" in collect, collect
     assert "nosecret: not collected: not made by `nbgrader submit`" in collect, collect
-    stamp = (course / "submitted" / names["student2"] / A / "timestamp.txt").read_text()
+    stamp = (course / "submitted" / me / A / "timestamp.txt").read_text()
     assert not stamp.startswith("2000"), stamp
     for tree in ("submitted", "autograded", "feedback"):
         for p in (course / tree).rglob("*"):
             if p.is_file() and not p.is_symlink():
                 data = p.read_bytes()
                 assert b"SQLite format 3" not in data and b"BEGIN SOLUTION" not in data, p
-    rejected = course / "rejected" / names["student2"] / A / "REJECTED.txt"
+    rejected = course / "rejected" / me / A / "REJECTED.txt"
     assert "leak.dat" in rejected.read_text() and "source.txt" in rejected.read_text()

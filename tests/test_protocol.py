@@ -168,7 +168,24 @@ def test_a_huge_sparse_shape_is_refused_before_anything_is_allocated():
     import scipy.sparse as sp
     blobs: list = []
     small = W.encode(sp.csr_matrix(np.eye(3)), None, blobs)
-    assert (W.decode(small, blobs=blobs) != sp.csr_matrix(np.eye(3))).nnz == 0
+    assert (W.decode(small, blobs=list(blobs)) != sp.csr_matrix(np.eye(3))).nnz == 0
     small["$csr"]["shape"] = [1, 300_000_000]
     with pytest.raises(W.ProtocolError, match="sparse-matrix shape"):
-        W.decode(small, blobs=blobs)
+        W.decode(small, blobs=list(blobs))
+
+
+def test_a_blob_is_read_once():
+    with pytest.raises(W.ProtocolError, match="twice"):
+        W.decode({"$t": [{"$b": 0}, {"$b": 0}]}, blobs=[b"x" * 1000])
+    assert W.decode({"$t": [{"$b": 0}, {"$b": 1}]}, blobs=[b"a", b"b"]) == (b"a", b"b")
+
+
+def test_numpy_does_not_walk_a_student_object_element_by_element():
+    from autograder.judge import RemoteObject
+
+    class NoWorker:                  # any request would fail the test
+        def request(self, *a, **k):
+            raise AssertionError("a request was made")
+
+    with pytest.raises(TypeError, match="not an array"):
+        np.asarray(RemoteObject(NoWorker(), 1), dtype=float)
