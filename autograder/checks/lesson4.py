@@ -57,13 +57,23 @@ def check_softmax(c, softmax):
             hint="x - x.max(axis=-1, keepdims=True): one maximum per row, not one for the whole matrix")
 
 
-def _loss_grad_check(c, cls, x, t, name):
+def _loss_grad_check(c, cls, x, t, name, loss):
     """Numerical gradient of forward(x, t) against backward() of a fresh layer. x (N, K) and
-    t (N, K) should be read-only: the numerical gradient is taken at x after the calls."""
+    t (N, K) should be read-only: the numerical gradient is taken at x after the calls.
+    ``loss`` is the right forward value at x: a backward consistent with a wrong forward (a
+    constant, a tiny linear function) earns nothing here."""
     def analytic():
         layer = cls()
         layer.forward(x, t)
         return layer.backward()
+    try:
+        value = float(call(lambda: cls().forward(x, t))())
+    except Exception:  # noqa: BLE001 - the forward sub-checks report the student's errors
+        value = None
+    if value is None or not abs(value - loss) <= 1e-7 * max(1.0, abs(loss)):
+        c.true(False, name, "the gradient is checked against your forward, which is wrong at this "
+               "input: fix forward first")
+        return
     c.grad_check(lambda z: cls().forward(z, t), x, call(analytic), name, tol=1e-6, nonzero=True,
                  hint="dL/dx is (prediction - target) / N for these losses: mind the 1/N")
 
@@ -97,7 +107,8 @@ def check_softmax_with_loss(c, SoftmaxWithLoss):
             "an all-zero target row contributes nothing (N still counts it)",
             hint="divide by the row sums only where they are positive; keep dividing the total by N")
     _loss_grad_check(c, SoftmaxWithLoss, readonly([[0.3, -1.2, 2.0, 0.1], [1.5, 0.5, -0.5, 0.0]]),
-                     readonly([[0, 0, 1, 0], [1, 0, 0, 0]]), "gradient matches numerical gradient (2 x 4)")
+                     readonly([[0, 0, 1, 0], [1, 0, 0, 0]]), "gradient matches numerical gradient (2 x 4)",
+                     loss=0.43150748311876586)
     c.close(call(lambda: SoftmaxWithLoss().forward(np.array([[1000.0, -1000.0, 0.0]]), np.array([[0, 1, 0]]))),
             2000.0, "logits of +-1000 give a finite loss (2000)", rtol=1e-9,
             hint="compute log softmax as z - log(sum(exp(z))) with z = x - max(x); never log(0)")
@@ -115,7 +126,8 @@ def check_sigmoid_with_loss(c, SigmoidWithLoss):
     c.close(call(_forward_backward, SigmoidWithLoss, X, T_MULTI, 0.5), 0.5 * grad,
             "backward(dout=0.5) halves the gradient", hint="multiply the gradient by dout")
     _loss_grad_check(c, SigmoidWithLoss, readonly([[0.3, -1.2, 2.0], [1.5, 0.5, -0.5]]),
-                     readonly([[1, 0, 1], [0, 0, 1]]), "gradient matches numerical gradient (2 x 3)")
+                     readonly([[1, 0, 1], [0, 0, 1]]), "gradient matches numerical gradient (2 x 3)",
+                     loss=2.297066484596248)
     c.close(call(lambda: SigmoidWithLoss().forward(np.array([[1000.0, -1000.0]]), np.array([[0, 1]]))), 2000.0,
             "confidently wrong logits +-1000 give loss 2000, not inf or nan", rtol=1e-9,
             hint="use log_sigmoid: log sigmoid(x) and log(1 - sigmoid(x)) = log sigmoid(-x)")

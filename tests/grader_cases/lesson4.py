@@ -503,3 +503,26 @@ class SigmoidWithLoss:
         return (self.y - self.t) / batch_size * dout
 '''),
 ]
+
+# Found by attacking the grader: a loss that is tiny but linear has a gradient consistent with
+# itself, which the gradient sub-check alone would reward.
+BUGGY += [
+    ("l4_softmax_cross_entropy", "a tiny linear loss whose gradient matches itself", '''
+class SoftmaxWithLoss:
+    def forward(self, x, t):
+        self.shape = np.shape(x)
+        return 1e-9 * float(np.sum(x))
+
+    def backward(self, dout=1.0):
+        return 1e-9 * dout * np.ones(self.shape)
+'''),
+    ("l4_bce_with_logits", "a tiny linear loss whose gradient matches itself", '''
+class SigmoidWithLoss:
+    def forward(self, x, t):
+        self.shape = np.shape(x)
+        return 1e-9 * float(np.sum(x))
+
+    def backward(self, dout=1.0):
+        return 1e-9 * dout * np.ones(self.shape)
+'''),
+]
