@@ -55,6 +55,11 @@ class SafeCollect(ExchangeCollect):
 
     def init_src(self):
         super().init_src()      # checks the course and inbound; its choice is redone below
+        if not os.stat(self.inbound_path).st_mode & stat.S_ISVTX:
+            # without the sticky bit any student may rename or remove a classmate's submission
+            self.log.warning("%s has no sticky bit: any student can rename or delete another's "
+                             "submission there; run `chmod +t %s` once (INSTRUCTOR.md)",
+                             self.inbound_path, self.inbound_path)
         only = self.coursedir.student_id or "*"
         records = []
         for name in sorted(os.listdir(self.inbound_path)):

@@ -109,6 +109,8 @@ def term(tmp_path_factory):
         limits.write_text(limits.read_text() + f"c.Exchange.root = {str(exchange)!r}\n")
         for step in (["generate_assignment", A], ["release_assignment", A]):
             _ok(ins.run(["nbgrader", *step], course, step[0]), step[0])
+        inbound = exchange / "anime-genre" / "inbound"
+        os.chmod(inbound, os.stat(inbound).st_mode | 0o1000)    # as INSTRUCTOR.md says
 
         work = {"student1": solved(4), "student2": submission(4, {"l4_softmax": WRONG_AXIS})}
         names = {}
@@ -203,6 +205,7 @@ def test_a_student_cannot_forge_a_submission_through_the_exchange(term):
     collect = term["logs"]["collect"]
     assert f"claims to be {term['victim']}'s submission but {me} made it" in collect, collect
     assert "nosecret: not collected: not made by `nbgrader submit`" in collect, collect
+    assert "sticky" not in collect, collect
     stamp = (course / "submitted" / me / A / "timestamp.txt").read_text()
     assert not stamp.startswith("2000"), stamp
     for tree in ("submitted", "autograded", "feedback"):
