@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DATA_HOME_ENV, get_data_home
-from .errors import DataNotFoundError, UserError
+from .errors import DataNotFoundError, UserError, decode_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,20 +176,7 @@ def read_csv_bytes(data: bytes, file: str, required: list[str] | tuple = ()) -> 
     length (the csv module's default limit of 131,072 characters is lifted)."""
     if not data.strip():
         raise UserError(f"{file}: the file is empty; expected a CSV table with a header row")
-    if b"\x00" in data[:65536]:
-        offset = data.index(b"\x00")
-        line = data[:offset].count(b"\n") + 1
-        raise UserError(f"{file}: line {line}: NUL byte at offset {offset}: binary data, not a "
-                        f"CSV text file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError(f"{file}: line {line}: byte 0x{data[exc.start]:02x} at offset {exc.start} "
-                        f"is not valid UTF-8; re-save the file as UTF-8") from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise UserError(f"{file}: line {line}: NUL character: binary data, not a CSV text file")
+    text = decode_text(data, file, "a CSV text file")
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows, lines = [], []  # lines[i]: line of the file where record i ends

@@ -76,7 +76,7 @@ def _read_text_file(arg: str, kind: str) -> tuple:
     """``(name, text)`` of a file (or standard input for ``-``), checked to be UTF-8 text."""
     import sys
 
-    from ..errors import UserError
+    from ..errors import UserError, decode_text
 
     if arg == "-":
         name, data = "standard input", sys.stdin.buffer.read()
@@ -89,17 +89,7 @@ def _read_text_file(arg: str, kind: str) -> tuple:
                             f"and its permissions") from None
     if not data.strip():
         raise UserError(f"{name}: the file is empty; expected {kind}")
-    if b"\x00" in data:
-        offset = data.index(b"\x00")
-        line = data[:offset].count(b"\n") + 1
-        raise UserError(f"{name}: line {line}: NUL byte at offset {offset}: binary data, not {kind}")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise UserError(f"{name}: line {line}: byte 0x{data[exc.start]:02x} at offset {exc.start} "
-                        f"is not valid UTF-8; re-save the file as UTF-8") from None
-    return name, text
+    return name, decode_text(data, name, kind)
 
 
 def read_lines(arg: str) -> list:
