@@ -56,7 +56,7 @@ def run(course_template, tmp_path_factory):
     before = {"cgroups": cgroups(), "tmp": tmp_entries(str(base / "tmp"))}
     report = me.run([PY, "-m", "autograder", "grade-class", course, A, "--json", "--no-progress", *LIMITS],
                     ROOT, "grade-class")
-    after = {"cgroups": left_cgroups(before["cgroups"], [str(base / "tmp")]),
+    after = {"cgroups": left_cgroups(before["cgroups"], [str(base / "tmp")], {me.uid}),
              "tmp": tmp_entries(str(base / "tmp")) - before["tmp"]}
     out = json.loads(report["stdout"]) if report["returncode"] == 0 else {"outcomes": []}
     yield {"course": course, "report": report, "summary": out, "by": {o["student"]: o for o in out["outcomes"]},

@@ -147,7 +147,7 @@ def worlds(course_template, tmp_path_factory):
         with cf.ThreadPoolExecutor(max_workers=len(idents)) as pool:
             done = list(pool.map(lambda i: run_world(i, course_template), idents))
         # cgroups are machine-wide: looked at once every identity's runs are over
-        left = left_cgroups(cgroups_before, [str(i.base / "tmp") for i in idents])
+        left = left_cgroups(cgroups_before, [str(i.base / "tmp") for i in idents], {i.uid for i in idents})
         for w in done:
             w["left"]["cgroups"] = left
             _write_report(w)

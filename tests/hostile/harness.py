@@ -145,12 +145,20 @@ def cgroups() -> set:
     return out
 
 
-def left_cgroups(before: set, own_tmp: list) -> list:
+def left_cgroups(before: set, own_tmp: list, uids=None) -> list:
     """Sandbox cgroups made since ``before`` and still there. A cgroup is named after its
     sandbox's folder (``...ag-XXXX``): one whose folder still exists in /tmp belongs to a live
-    sandbox of another run on this machine and is not counted; ours live in ``own_tmp``."""
+    sandbox of another run on this machine and is not counted; ours live in ``own_tmp``. With
+    ``uids``, only cgroups made by those users count (cgroups are machine-wide: a root test
+    run beside this one makes its own, owned by root)."""
     out = []
     for cg in sorted(cgroups() - before):
+        if uids is not None:
+            try:
+                if os.stat(f"/sys/fs/cgroup/{cg}").st_uid not in uids:
+                    continue
+            except FileNotFoundError:
+                continue
         name = cg.rsplit("/", 1)[-1]
         folder = "ag-" + name.rsplit("ag-", 1)[-1] if "ag-" in name else None
         if folder and os.path.exists(os.path.join("/tmp", folder)) and \
