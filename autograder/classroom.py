@@ -157,9 +157,11 @@ def _fingerprint(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def zero_submission(db_url: str, course_id: str, assignment: str, student: str, reason: str) -> None:
+def zero_submission(db_url: str, course_id: str, assignment: str, student: str, reason: str,
+                    reset: bool = False) -> None:
     """Record 0 on every grade of a submission nbgrader could not grade (e.g. not a notebook),
-    so that export shows it as graded with zero, not as missing."""
+    so that export shows it as graded with zero, not as missing. ``reset``: also over scores
+    left from an earlier grading of this submission (its grading failed this time)."""
     import warnings
     from nbgrader.api import Gradebook
     with warnings.catch_warnings(), Gradebook(db_url, course_id) as gb:
@@ -168,7 +170,7 @@ def zero_submission(db_url: str, course_id: str, assignment: str, student: str, 
         sub = gb.update_or_create_submission(assignment, student)
         for nb in sub.notebooks:
             for grade in nb.grades:
-                if grade.auto_score is None:
+                if grade.auto_score is None or reset:
                     grade.auto_score = 0
                 grade.needs_manual_grade = False
             for comment in nb.comments:
@@ -282,6 +284,10 @@ def _run_pool(course_dir: Path, assignment: str, students: list, limits: dict, r
     outcomes, peaks = [], []
     # a hard stop per submission, beyond the notebook budget and the judge's own limits
     hard = limits["notebook_timeout"] * 3 + 300
+    # why a student's first grading process died: that submission is graded once more in a
+    # fresh process (a crash of the trusted side is not the student's doing; a second one is
+    # recorded as it is)
+    first_death: dict[str, str] = {}
     slots = [_Slot(ctx, args) for _ in range(min(workers, len(queue)) or 1)]
 
     def feed(slot):
@@ -303,7 +309,7 @@ def _run_pool(course_dir: Path, assignment: str, students: list, limits: dict, r
             if slot.conn in ready or slot.conn.poll():
                 try:
                     data, peak = slot.conn.recv()
-                    outcomes.append(Outcome(**data))
+                    outcomes.append(_retried(Outcome(**data), first_death.get(slot.student)))
                     slot.peak_mb = {k: max(slot.peak_mb[k], peak[k]) for k in peak}
                     progress(outcomes[-1])
                     feed(slot)
@@ -311,10 +317,16 @@ def _run_pool(course_dir: Path, assignment: str, students: list, limits: dict, r
                 except (EOFError, OSError):
                     died = True
             if died or late:
+                if died:
+                    slot.proc.join(5)     # the pipe may close a moment before the exit status exists
                 code = slot.proc.exitcode
                 why = (f"grading process exceeded the hard limit of {hard:g} s" if late and not died
                        else f"grading process died (exit code {code})")
-                out = Outcome(slot.student, "crashed", why)
+                again = died and slot.student not in first_death
+                if again:
+                    first_death[slot.student] = why
+                    queue.insert(0, slot.student)
+                out = Outcome(slot.student, "crashed", why, events=[{"kind": "grader", "detail": why}])
                 if slot.proc.is_alive():
                     slot.proc.kill()
                 _sweep(slot.prefix)
@@ -322,8 +334,9 @@ def _run_pool(course_dir: Path, assignment: str, students: list, limits: dict, r
                     slot.proc.kill()
                 slot.proc.join(5)
                 peaks.append(slot.peak_mb)
-                outcomes.append(out)
-                progress(out)
+                if not again:
+                    outcomes.append(_retried(out, first_death.get(slot.student)) if died else out)
+                    progress(out)
                 idx = slots.index(slot)
                 slots[idx] = _Slot(ctx, args)
                 feed(slots[idx])
@@ -339,6 +352,26 @@ def _run_pool(course_dir: Path, assignment: str, students: list, limits: dict, r
             slot.proc.join(5)
         peaks.append(slot.peak_mb)
     return outcomes, peaks
+
+
+def _retried(out: Outcome, first: str | None) -> Outcome:
+    """``out`` of a second attempt says that the first grading process died, and why."""
+    if first:
+        note = f"second attempt in a new grading process: the first one {first.removeprefix('grading process ')}"
+        out.events = [{"kind": "retried", "detail": note}] + list(out.events)
+        out.reason = f"{out.reason}; {note}" if out.reason else note
+    return out
+
+
+def _zero_crashed(course_dir: Path, assignment: str, outcomes: list) -> None:
+    """A submission whose grading process died twice or ran past the hard limit has no grade
+    from nbgrader: record 0 on each of its grades (export then shows it), saying why."""
+    from nbgrader.coursedir import CourseDirectory
+    cd = CourseDirectory(config=load_course_config(course_dir))
+    for o in outcomes:
+        if o.status == "crashed" and o.score is None:
+            zero_submission(cd.db_url, cd.course_id, assignment, o.student, o.reason, reset=True)
+            o.score, o.max_score = _score(cd.db_url, cd.course_id, assignment, o.student)
 
 
 def _sweep(prefix: str) -> None:
@@ -445,6 +478,7 @@ def grade_class(course_dir, assignment: str, workers: int | None = None, force: 
             bar.close()
         _sweep(prefix)
         shutil.rmtree(run_dir, ignore_errors=True)
+    _zero_crashed(course_dir, assignment, outcomes)
     for o in outcomes:
         o.isolation = isolation["mode"]
         record[o.student] = o.as_dict()

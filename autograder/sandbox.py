@@ -827,12 +827,19 @@ except ImportError:  # a worker-only install: no jupyter
     AsyncKernelManager = None
 
 if AsyncKernelManager is not None:
+    # A day: longer than any grading, so a socket connects once, to the kernel's own freshly
+    # bound socket, and never again. Not -1 ("never reconnect"): then libzmq ends the pipe as
+    # soon as the kernel dies, and if that lands between two parts of a message being read it
+    # aborts the whole grading process (assertion "!_more" in fq.cpp; 2 kernels of ~100 that
+    # printed fast and called os._exit, measured with libzmq 4.3.5).
+    RECONNECT_AFTER_MS = 24 * 3600 * 1000
+
     def _bounded_context(max_message_bytes: int):
-        """A ZMQ context whose sockets drop any message over ``max_message_bytes`` and never
-        reconnect (they connect once, to the kernel's own freshly bound sockets)."""
+        """A ZMQ context whose sockets drop any message over ``max_message_bytes`` and do not
+        reconnect while a notebook is graded."""
         ctx = zmq.asyncio.Context()
         ctx.setsockopt(zmq.MAXMSGSIZE, int(max_message_bytes))
-        ctx.setsockopt(zmq.RECONNECT_IVL, -1)
+        ctx.setsockopt(zmq.RECONNECT_IVL, RECONNECT_AFTER_MS)
         return ctx
 
     class SandboxKernelClient(AsyncKernelClient):

@@ -199,3 +199,46 @@ def test_cli_rejects_unknown_assignment(run, capsys):
     from autograder.__main__ import main
     assert main(["grade-class", str(run["course"]), "no_such_lesson", "--no-progress"]) == 2
     assert "no source/no_such_lesson/" in capsys.readouterr().err
+
+
+def test_a_dying_grading_process_is_retried_once_then_zeroed(run, tmp_path, monkeypatch):
+    """The trusted grading process itself may die (e.g. a C library's assertion): that
+    submission is graded once more in a new process, and the record says so; a second death
+    is recorded as crashed, with 0 in the gradebook (export shows it) and the reason."""
+    from autograder import classroom
+    course = tmp_path / "course"
+    copy_course(run["course"], course)
+    marks = tmp_path / "attempts"
+    marks.mkdir()
+
+    def flaky(course_dir, assignment, student, limits, run_dir):
+        n = len(list(marks.glob(f"{student}.*")))
+        (marks / f"{student}.{n}").touch()
+        if student == "carol" or (student == "bob" and n == 0):
+            import resource
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))     # no core file anywhere
+            os.abort()
+        return classroom.Outcome(student, "graded", "", 3.0, 12.0)
+
+    monkeypatch.setattr(classroom, "grade_submission", flaky)    # the forked workers run it
+    limits = {"notebook_timeout": 60.0}
+    outcomes, _ = classroom._run_pool(course, A, ["alice", "bob", "carol"], limits, str(tmp_path),
+                                      "autograder-test-retry-", 2, lambda o: None)
+    by = {o.student: o for o in outcomes}
+    assert sorted(by) == ["alice", "bob", "carol"] and len(outcomes) == 3
+    assert sorted(p.name for p in marks.iterdir()) == ["alice.0", "bob.0", "bob.1", "carol.0", "carol.1"]
+    assert by["alice"].reason == "" and by["alice"].events == []
+    bob = by["bob"]
+    assert bob.status == "graded" and bob.score == 3.0, bob
+    assert "first one died (exit code -6)" in bob.reason and bob.events[0]["kind"] == "retried", bob
+    carol = by["carol"]
+    assert carol.status == "crashed" and carol.score is None, carol
+    assert "grading process died (exit code -6)" in carol.reason and "first one died" in carol.reason
+
+    before = _grades(course, "carol")
+    assert sum(before.values()) == 4                      # what the class run gave her
+    classroom._zero_crashed(course, A, outcomes)
+    assert carol.score == 0 and carol.max_score == 12
+    assert set(_grades(course, "carol").values()) == {0.0}
+    assert _grades(course, "alice") == _grades(run["course"], "alice")   # nobody else touched
+    assert _grades(run["course"], "carol") == before                     # nor the original course
