@@ -46,12 +46,19 @@ def check_affine(c, Affine):
     # read-only: the numerical gradients below are taken at these points after the calls
     x, w, b = readonly(rng.normal(size=(4, 3))), readonly(rng.normal(size=(3, 5))), readonly(rng.normal(size=5))
     d = readonly(rng.normal(size=(4, 5)))
-    c.grad_check(lambda v: float(np.sum(Affine(w, b).forward(v) * d)), x,
+    # The numerical gradients are those of the true layer (sum((x @ W + b) * dout)), not of
+    # the student's forward: a backward consistent with a wrong forward earns nothing here.
+    c.grad_check(lambda v: _affine_objective(v, w, b, d), x,
                  call(_affine_grads, Affine, w, b, x, d, "dx"), "dx matches the numerical gradient (4 x 3 -> 5)", nonzero=True)
-    c.grad_check(lambda v: float(np.sum(Affine(v, b).forward(x) * d)), w,
+    c.grad_check(lambda v: _affine_objective(x, v, b, d), w,
                  call(_affine_grads, Affine, w, b, x, d, "dW"), "dW matches the numerical gradient", nonzero=True)
-    c.grad_check(lambda v: float(np.sum(Affine(w, v).forward(x) * d)), b,
+    c.grad_check(lambda v: _affine_objective(x, w, v, d), b,
                  call(_affine_grads, Affine, w, b, x, d, "db"), "db matches the numerical gradient", nonzero=True)
+
+
+def _affine_objective(x, w, b, dout):
+    """sum((x @ w + b) * dout): its gradients are what backward(dout) must return."""
+    return float(np.sum((x @ w + b) * dout))
 
 
 def _affine_grads(Affine, w, b, x, dout, which):

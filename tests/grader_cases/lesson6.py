@@ -94,6 +94,22 @@ class Affine:
         self.grads[1][...] = dout.sum(axis=0)
         return dout @ W.reshape(W.shape[1], W.shape[0])
 '''),
+    ("l6_affine", "a scaled-down layer whose backward agrees with its own wrong forward", '''
+class Affine:
+    def __init__(self, W, b):
+        self.params = [W, b]
+        self.grads = [np.zeros_like(W), np.zeros_like(b)]
+        self.x = None
+
+    def forward(self, x):
+        self.x = x
+        return 1e-3 * (x @ self.params[0] + self.params[1])
+
+    def backward(self, dout):
+        self.grads[0][...] = 1e-3 * (self.x.T @ dout)
+        self.grads[1][...] = 1e-3 * dout.sum(axis=0)
+        return 1e-3 * (dout @ self.params[0].T)
+'''),
     # --- Relu
     ("l6_relu", "mask x >= 0: the gradient passes at x = 0", '''
 class Relu:
