@@ -15,10 +15,8 @@ other value stays the text of the file (no "NA"/"None" guessing).
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import os
 import pickle
 import tempfile
@@ -31,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DATA_HOME_ENV, get_data_home
+from .csvtext import strict_rows
 from .errors import DataNotFoundError, UserError, decode_text
 
 
@@ -177,31 +176,7 @@ def read_csv_bytes(data: bytes, file: str, required: list[str] | tuple = ()) -> 
     if not data.strip():
         raise UserError(f"{file}: the file is empty; expected a CSV table with a header row")
     text = decode_text(data, file, "a CSV text file")
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows, lines = [], []  # lines[i]: line of the file where record i ends
-    try:
-        for row in reader:
-            rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        if "end of data" in str(exc):  # strict mode: the file ended inside a quoted field
-            raise UserError(f"{file}: line {reader.line_num}: {exc} — the last row is cut off "
-                            f"(an open quote runs to the end of the file)") from None
-        raise UserError(f"{file}: line {reader.line_num}: malformed CSV ({exc}); a quote inside "
-                        f"a field must be doubled (\"\")") from None
-    header, body = rows[0], rows[1:]
-    for i, row in enumerate(body):
-        if len(row) != len(header):
-            cut = i == len(body) - 1 and len(row) < len(header)
-            raise UserError(f"{file}: row {i + 1} (line {lines[i + 1]}) has {len(row)} fields, "
-                            f"expected {len(header)} ({', '.join(header)})"
-                            + (" — the last row is cut off" if cut else
-                               "; fix that row (a comma inside a field needs quotes) or delete it"))
-    if body and not text.endswith(("\n", "\r")):
-        raise UserError(f"{file}: row {len(body)} (line {lines[-1]}, the last) has no final line "
-                        f"break, so it may be cut off; if the file is complete, add a line break "
-                        f"at its end")
+    header, body, _ = strict_rows(text, file)
     columns = [COLUMN_ALIASES.get(c.strip(), c.strip()) for c in header]
     dup = [c for c in dict.fromkeys(columns) if columns.count(c) > 1]
     if dup:

@@ -115,17 +115,22 @@ def read_run_model(path) -> tuple:
     if not path.is_file():
         raise UserError(f"{path}: model file not found; train one with `anime-genre run` "
                         f"or pass --model PATH")
+    return _read_npz(path, MODEL_FORMAT, MODEL_VERSION, "model file", "retrain with `anime-genre run`")
+
+
+def _read_npz(path, fmt: str, version: int, what: str, remedy: str) -> tuple:
+    """``(meta, arrays)`` of an .npz whose JSON header ``meta`` says ``fmt`` and ``version``;
+    UserError naming the file, what is wrong and ``remedy`` otherwise."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         if "meta" not in arrays:
-            raise UserError(f"{path}: not an anime-genre run model (no '{MODEL_FORMAT}' "
-                            f"header); retrain with `anime-genre run`")
+            raise UserError(f"{path}: not an anime-genre run model (no '{fmt}' header); {remedy}")
         meta = json.loads(str(arrays.pop("meta")))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path}: not a readable anime-genre model file "
-                        f"({type(exc).__name__}); retrain with `anime-genre run`") from None
-    _check_header(path, meta, MODEL_FORMAT, MODEL_VERSION)
+        raise UserError(f"{path}: not a readable anime-genre {what} ({type(exc).__name__}); "
+                        f"{remedy}") from None
+    _check_header(path, meta, fmt, version)
     return meta, arrays
 
 
@@ -249,15 +254,7 @@ def _memmap_member(path, zf: zipfile.ZipFile, name: str):
 
 def _read_compact(path) -> tuple:
     """``(meta, arrays)`` of a predict file."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path}: not a readable anime-genre predict file "
-                        f"({type(exc).__name__}); rerun `anime-genre run`") from None
-    _check_header(path, meta, COMPACT_FORMAT, COMPACT_VERSION)
-    return meta, arrays
+    return _read_npz(path, COMPACT_FORMAT, COMPACT_VERSION, "predict file", "rerun `anime-genre run`")
 
 
 def _is_compact(path) -> bool:

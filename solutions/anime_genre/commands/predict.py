@@ -113,49 +113,21 @@ def read_column(arg: str, column: str) -> list:
     (1 = the first row after the header). Malformed CSV, a missing column or a row with
     the wrong number of fields is a UserError naming the file, row and line; a blank line
     is kept as an empty synopsis (the table rejects it)."""
-    import csv
-    import io
-
+    from ..csvtext import strict_rows
     from ..errors import UserError
 
     name, text = _read_text_file(arg, "a CSV table with a header row")
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = []
-    try:
-        for fields in reader:
-            records.append((fields, reader.line_num))
-    except csv.Error as exc:
-        if "end of data" in str(exc):
-            raise UserError(f"{name}: line {reader.line_num}: {exc} — the last row is cut off "
-                            f"(an open quote runs to the end of the file)") from None
-        raise UserError(f"{name}: line {reader.line_num}: malformed CSV ({exc}); a quote inside "
-                        f"a field must be doubled (\"\")") from None
-    header = [h.strip() for h in records[0][0]]
+    header, body, _ = strict_rows(text, name, blank_rows=True)
+    header = [h.strip() for h in header]
     if header.count(column) > 1:
         raise UserError(f"{name}: column {column!r} appears more than once in the header")
     if column not in header:
         raise UserError(f"{name}: no column {column!r}; the header has {', '.join(map(repr, header))}: "
                         f"pass one of them to --column")
-    if len(records) == 1:
+    if not body:
         raise UserError(f"{name}: the table has a header but no rows")
     j = header.index(column)
-    rows = []
-    for i, (fields, line) in enumerate(records[1:], 1):
-        if not fields:
-            rows.append((i, ""))
-            continue
-        if len(fields) != len(header):
-            cut = i == len(records) - 1 and len(fields) < len(header)
-            raise UserError(f"{name}: row {i} (line {line}) has {len(fields)} fields, expected "
-                            f"{len(header)} ({', '.join(header)})"
-                            + (" — the last row is cut off" if cut else
-                               "; fix that row (a comma inside a field needs quotes) or delete it"))
-        rows.append((i, fields[j]))
-    if not text.endswith(("\n", "\r")):
-        raise UserError(f"{name}: row {len(rows)} (line {records[-1][1]}, the last) has no final "
-                        f"line break, so it may be cut off; if the file is complete, add a line "
-                        f"break at its end")
+    rows = [(i, fields[j] if fields else "") for i, fields in enumerate(body, 1)]
     return rows
 
 
