@@ -226,6 +226,57 @@ def unknown_genres(genre_lists: list, genre_names: list) -> dict:
 
 # ----------------------------------------------------------------------------- the pipeline
 
+# The row rules of the cleaning, in the order they are applied (lesson 2's clean_rows).
+CLEANING_RULES = ("type", "missing", "placeholder", "no_genre_information", "too_short",
+                  "ban_words", "only_rare_genres")
+
+
+def clean_rows(types: list, synopses: list, genres: list, keep_types=KEEP_TYPES, min_words: int = 20,
+               min_genre_count: int = 20, ban_words=()):
+    """The cleaning's row rules, applied in the order of :data:`CLEANING_RULES`: each row is
+    kept, or removed by the first rule it fails (and counted under that rule only).
+
+    ``types``, ``synopses``, ``genres``: lists of n values, one per row (str; a value that is
+    not a str, e.g. None or NaN, is missing); ``genres`` are comma-separated names. Rules: type
+    not in ``keep_types``; synopsis or genres missing or blank; a placeholder
+    (:func:`is_placeholder`); no genre but "Unknown"; fewer than ``min_words`` words (a source
+    note's words count); a ban word (only if ``ban_words`` is not empty); none of the row's
+    genres carried by ``min_genre_count`` of the rows left by the rules before.
+
+    Returns ``(removed_by, report)``: ``removed_by`` a list of n values, None for a kept row,
+    else the rule's name; ``report`` = {"rows in": n, each rule in order: rows it removed,
+    "rows out": rows kept}, which adds up. Shared by :func:`clean_corpus` and lesson 2.
+    """
+    n = len(types)
+    removed_by = [None] * n
+
+    def drop(rule, fails):
+        for i in range(n):
+            if removed_by[i] is None and fails(i):
+                removed_by[i] = rule
+
+    def present(value):
+        return isinstance(value, str) and value.strip() != ""
+
+    drop("type", lambda i: types[i] not in keep_types)
+    drop("missing", lambda i: not (present(synopses[i]) and present(genres[i])))
+    drop("placeholder", lambda i: is_placeholder(synopses[i]))
+    # 'Unknown' is MyAnimeList's way of saying that the show has no genre information
+    genre_lists = [[g.strip() for g in x.split(",") if g.strip() not in ("", "Unknown")]
+                   if present(x) else [] for x in genres]
+    drop("no_genre_information", lambda i: not genre_lists[i])
+    drop("too_short", lambda i: len(synopses[i].split()) < min_words)
+    drop("ban_words", lambda i: len(ban_words) > 0 and len(find_ban_words(synopses[i], ban_words)) > 0)
+    frequent = set(frequent_genres([genre_lists[i] for i in range(n) if removed_by[i] is None],
+                                   min_genre_count))
+    drop("only_rare_genres", lambda i: frequent.isdisjoint(genre_lists[i]))
+    report = {"rows in": n}
+    for rule in CLEANING_RULES:
+        report[rule] = removed_by.count(rule)
+    report["rows out"] = removed_by.count(None)
+    return removed_by, report
+
+
 # Increase when the output of clean_corpus changes for the same input. The pipeline's cache
 # keys use cleaning_version(), which also hashes the code itself, so a forgotten increase still
 # cannot reuse stale cleaned text or the features computed from it.
@@ -333,42 +384,55 @@ def clean_corpus(df: pd.DataFrame, keep_types=KEEP_TYPES, min_words: int = 20,
     types = df["Type"].tolist()
     synopses = df["Synopsis"].tolist()
     genres_raw = df["Genres"].tolist()
+    names = df["Name"].tolist()
 
     unknown_types = Counter(t for t in types if not is_missing(t) and t not in KNOWN_TYPES)
     type_counts = Counter("<missing>" if is_missing(t) else t for t in types)
-    drop("type", np.array([is_missing(t) or not keep_type(t, keep_types) for t in types]),
-         f"type not in {', '.join(keep_types)}")
-    drop("missing", np.array([is_missing(s) or is_missing(g) or is_missing(n)
-                              for s, g, n in zip(synopses, genres_raw, df["Name"].tolist())]),
-         "empty or missing synopsis, genres or name")
     text = ["" if is_missing(s) else str(s) for s in synopses]
-    forms = [placeholder_form(s) if a else None for s, a in zip(text, alive)]
-    placeholder_forms = {f: sum(1 for x in forms if x == f) for f in PLACEHOLDER_FORMS}
-    drop("placeholder", np.array([f is not None for f in forms]),
-         "MyAnimeList placeholder (" + " or ".join(f"'{f[:-1]}...'" for f in PLACEHOLDER_FORMS) + ")")
-    genre_lists = [[] if is_missing(g) else split_genres(str(g)) for g in genres_raw]
-    # 'Unknown' is MyAnimeList's way of saying the show has no genre information.
-    genre_lists = [[g for g in gl if g != "Unknown"] for gl in genre_lists]
-    drop("no_genre_information", np.array([not gl for gl in genre_lists]),
-         "genres empty or 'Unknown'")
-    drop("too_short", np.array([count_words(s) < min_words for s in text]),
-         f"synopsis shorter than {min_words} words")
-    ban_hits: Counter = Counter()
-    if ban_words:
-        found = [find_ban_words(s, ban_words) if a else [] for s, a in zip(text, alive)]
-        for f in found:
-            ban_hits.update(f)
-        drop("ban_words", np.array([bool(f) for f in found]),
-             "synopsis contains one of the original project's ban words")
+    # The row rules proper (lesson 2's exercise) on the rows left by the two duplicate rules;
+    # a missing name counts as a missing value, like a missing synopsis (rule "missing").
+    rest = np.flatnonzero(alive)
+    removed_by, counts = clean_rows(
+        [types[i] for i in rest],
+        [None if is_missing(synopses[i]) or is_missing(names[i]) else text[i] for i in rest],
+        [None if is_missing(genres_raw[i]) else str(genres_raw[i]) for i in rest],
+        keep_types, min_words, min_genre_count, ban_words or ())
+    rule_of = dict(zip(rest.tolist(), removed_by))
+    rule_reasons = {
+        "type": f"type not in {', '.join(keep_types)}",
+        "missing": "empty or missing synopsis, genres or name",
+        "placeholder": "MyAnimeList placeholder ("
+                       + " or ".join(f"'{f[:-1]}...'" for f in PLACEHOLDER_FORMS) + ")",
+        "no_genre_information": "genres empty or 'Unknown'",
+        "too_short": f"synopsis shorter than {min_words} words",
+        "ban_words": "synopsis contains one of the original project's ban words",
+        "only_rare_genres": f"every genre of the show has fewer than {min_genre_count} shows",
+    }
+    for rule in CLEANING_RULES:
+        if rule == "ban_words" and not ban_words:
+            continue
+        removed[rule] = counts[rule]
+        reasons[rule] = rule_reasons[rule]
+        alive[[i for i, r in rule_of.items() if r == rule]] = False
 
-    kept_lists = [gl for gl, a in zip(genre_lists, alive) if a]
+    def removed_by_rule(rule: str) -> list:
+        return [i for i, r in rule_of.items() if r == rule]
+
+    forms = [placeholder_form(text[i]) for i in removed_by_rule("placeholder")]
+    placeholder_forms = {f: forms.count(f) for f in PLACEHOLDER_FORMS}
+    ban_hits: Counter = Counter()
+    for i in removed_by_rule("ban_words"):
+        ban_hits.update(find_ban_words(text[i], ban_words))
+    # 'Unknown' is MyAnimeList's way of saying the show has no genre information.
+    genre_lists = [[g for g in ([] if is_missing(g) else split_genres(str(g))) if g != "Unknown"]
+                   for g in genres_raw]
+    # the genres are counted over the rows the last rule, only_rare_genres, saw
+    kept_lists = [genre_lists[i] for i, r in rule_of.items() if r in (None, "only_rare_genres")]
     all_counts = genre_counts(kept_lists)
     genre_names = frequent_genres(kept_lists, min_genre_count)
     rare = {g: n for g, n in all_counts.items() if n < min_genre_count}
     keep_set = set(genre_names)
     genre_lists = [[g for g in gl if g in keep_set] for gl in genre_lists]
-    drop("only_rare_genres", np.array([not gl for gl in genre_lists]),
-         f"every genre of the show has fewer than {min_genre_count} shows")
 
     # Tokens kept by each text step, over the surviving rows.
     idx = np.flatnonzero(alive)

@@ -49,13 +49,10 @@ def iterative_stratification(Y, proportions=CANONICAL_PROPORTIONS, seed: int = C
         rows = np.flatnonzero(free & Yo[:, label])
         for i in rows:
             need = want_label[:, label]
-            best = need == need.max()
-            if best.sum() > 1:
-                rows_need = np.where(best, want_rows, -np.inf)
-                best = rows_need == rows_need.max()
-                if best.sum() > 1:
-                    best = np.flatnonzero(best)[[int(np.argmax(tie[i, best]))]]
-            j = int(np.flatnonzero(best)[0])
+            best = np.flatnonzero(need == need.max())          # parts that most lack the label
+            if best.size > 1:
+                best = best[want_rows[best] == want_rows[best].max()]   # ... and rows
+            j = int(best[np.argmax(tie[i, best])]) if best.size > 1 else int(best[0])
             part_o[i] = j
             free[i] = False
             labels_i = Yo[i]

@@ -448,3 +448,319 @@ def frequent_genres(genre_lists, min_count=20):
     return [str(name) for name, k in zip(names, counts) if k >= min_count]
 '''),
 ]
+
+# ---------------------------------------------------------------- clean_rows, iterative_stratification
+# (the whole cleaning report as one function; the stratified split)
+
+# a correct clean_rows, for the buggy variants below to change one thing in
+_CLEAN_ROWS = '''
+def clean_rows(types, synopses, genres, keep_types=KEEP_TYPES, min_words=20, min_genre_count=20,
+               ban_words=()):
+    n = len(types)
+    fate = [None] * n
+    ok = lambda v: isinstance(v, str) and bool(v.strip())
+    lists = [[g.strip() for g in x.split(",") if g.strip() and g.strip() != "Unknown"] if ok(x) else []
+             for x in genres]
+    rules = [
+        ("type", lambda i: types[i] not in keep_types),
+        ("missing", lambda i: not ok(synopses[i]) or not ok(genres[i])),
+        ("placeholder", lambda i: is_placeholder(synopses[i])),
+        ("no_genre_information", lambda i: not lists[i]),
+        ("too_short", lambda i: len(synopses[i].split()) < min_words),
+        ("ban_words", lambda i: bool(ban_words) and bool(find_ban_words(synopses[i], ban_words))),
+    ]
+    for rule, fails in rules:
+        for i in range(n):
+            if fate[i] is None and fails(i):
+                fate[i] = rule
+    frequent = set(frequent_genres([lists[i] for i in range(n) if fate[i] is None], min_genre_count))
+    for i in range(n):
+        if fate[i] is None and not frequent & set(lists[i]):
+            fate[i] = "only_rare_genres"
+    report = {"rows in": n}
+    report.update({rule: fate.count(rule) for rule in CLEANING_RULES})
+    report["rows out"] = fate.count(None)
+    return fate, report
+'''
+
+
+def _clean(*pairs):
+    """``_CLEAN_ROWS`` with exact replacements (each must occur)."""
+    return mutate(*pairs).apply(_CLEAN_ROWS)
+
+
+# a correct iterative_stratification written with Python lists, for the buggy variants
+_STRATIFY = '''
+def iterative_stratification(Y, proportions=(0.7, 0.1, 0.2), seed=0):
+    Y = np.asarray(Y)
+    if Y.ndim != 2:
+        raise ValueError("Y must be 2-d")
+    p = [float(x) for x in proportions]
+    if min(p) < 0 or sum(p) <= 0:
+        raise ValueError("bad proportions")
+    total = sum(p)
+    r = [x / total for x in p]
+    n, k = Y.shape
+    m = len(r)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    coin = rng.random((n, m))
+    genres = [[g for g in range(k) if Y[order[i], g] != 0] for i in range(n)]
+    left = [sum(1 for i in range(n) if g in genres[i]) for g in range(k)]
+    need_rows = [r[j] * n for j in range(m)]
+    need = [[r[j] * left[g] for g in range(k)] for j in range(m)]
+    part = np.zeros(n, dtype=np.int64)
+    placed = [False] * n
+    while any(left):
+        g = min((c, g) for g, c in enumerate(left) if c > 0)[1]
+        for i in range(n):
+            if placed[i] or g not in genres[i]:
+                continue
+            j = max(range(m), key=lambda j: (need[j][g], need_rows[j], coin[i, j]))
+            part[order[i]] = j
+            placed[i] = True
+            need_rows[j] -= 1
+            for h in genres[i]:
+                need[j][h] -= 1
+                left[h] -= 1
+    for i in range(n):
+        if not placed[i]:
+            j = max(range(m), key=lambda j: (need_rows[j], -j))
+            part[order[i]] = j
+            need_rows[j] -= 1
+    return part
+'''
+
+
+def _stratify(*pairs):
+    """``_STRATIFY`` with exact replacements (each must occur)."""
+    return mutate(*pairs).apply(_STRATIFY)
+
+
+BUGGY += [
+    # ---------------------------------------------------------------- clean_rows
+    ("l2_clean_rows", "each rule counts every row it matches: a row failing two rules is counted twice", '''
+def clean_rows(types, synopses, genres, keep_types=KEEP_TYPES, min_words=20, min_genre_count=20,
+               ban_words=()):
+    n = len(types)
+    ok = lambda v: isinstance(v, str) and bool(v.strip())
+    lists = [[g.strip() for g in x.split(",") if g.strip() and g.strip() != "Unknown"] if ok(x) else []
+             for x in genres]
+    text = [s if ok(s) else "" for s in synopses]
+    hits = {
+        "type": [t not in keep_types for t in types],
+        "missing": [not ok(s) or not ok(g) for s, g in zip(synopses, genres)],
+        "placeholder": [is_placeholder(s) for s in text],
+        "no_genre_information": [not gl for gl in lists],
+        "too_short": [len(s.split()) < min_words for s in text],
+        "ban_words": [bool(ban_words) and bool(find_ban_words(s, ban_words)) for s in text],
+    }
+    bad = [any(h[i] for h in hits.values()) for i in range(n)]
+    frequent = set(frequent_genres([gl for gl, b in zip(lists, bad) if not b], min_genre_count))
+    hits["only_rare_genres"] = [not frequent & set(gl) for gl in lists]
+    removed_by = [next((rule for rule in CLEANING_RULES if hits[rule][i]), None) for i in range(n)]
+    report = {"rows in": n}
+    report.update({rule: sum(hits[rule]) for rule in CLEANING_RULES})
+    report["rows out"] = removed_by.count(None)
+    return removed_by, report
+'''),
+    ("l2_clean_rows", "frequent genres counted over every row, not over the rows the earlier rules kept",
+     _clean(("frequent_genres([lists[i] for i in range(n) if fate[i] is None], min_genre_count)",
+             "frequent_genres(lists, min_genre_count)"))),
+    ("l2_clean_rows", "too_short before no_genre_information: the rules in another order",
+     _clean(('''        ("no_genre_information", lambda i: not lists[i]),
+        ("too_short", lambda i: len(synopses[i].split()) < min_words),''',
+             '''        ("too_short", lambda i: len(synopses[i].split()) < min_words),
+        ("no_genre_information", lambda i: not lists[i]),'''))),
+    ("l2_clean_rows", "'Unknown' kept as a genre: shows without genre information are kept",
+     _clean(('if g.strip() and g.strip() != "Unknown"]', 'if g.strip()]'))),
+    ("l2_clean_rows", "only None is missing: a blank synopsis or a NaN slips through",
+     _clean(("ok = lambda v: isinstance(v, str) and bool(v.strip())", "ok = lambda v: v is not None"))),
+    ("l2_clean_rows", "ban_words ignored", _clean(("bool(ban_words) and bool(", "False and bool("))),
+    ("l2_clean_rows", "the report lists only the rules that removed a row",
+     _clean(("report.update({rule: fate.count(rule) for rule in CLEANING_RULES})",
+             "report.update({rule: fate.count(rule) for rule in CLEANING_RULES if rule in fate})"))),
+    ("l2_clean_rows", "the rows of the only_rare_genres rule are dropped without a count",
+     _clean(('fate[i] = "only_rare_genres"', 'fate[i] = "rare"'))),
+    ("l2_clean_rows", "'rows out' counted as rows in minus the rows of the first six rules",
+     _clean(('report["rows out"] = fate.count(None)',
+             'report["rows out"] = n - sum(fate.count(r) for r in CLEANING_RULES[:6])'))),
+    # ---------------------------------------------------------------- iterative_stratification
+    ("l2_iterative_stratification", "a coin tie returns the rank among the tied parts, not the part (part 0)",
+     mutate(("j = int(best[np.argmax(tie[i, best])]) if best.size > 1 else int(best[0])",
+             "j = int(np.argmax(tie[i, best])) if best.size > 1 else int(best[0])"))),
+    ("l2_iterative_stratification", "the coins drawn before the permutation",
+     mutate(("    order = rng.permutation(n)\n", "    tie = rng.random((n, m))\n    order = rng.permutation(n)\n"),
+            ("    tie = rng.random((n, m))                       # pre-drawn coins: deterministic per row\n",
+             ""))),
+    ("l2_iterative_stratification", "the proportions are not divided by their sum",
+     _stratify(("r = [x / total for x in p]", "r = p"))),
+    ("l2_iterative_stratification", "the rarest genre by its total number of shows, not by those left",
+     _stratify(("g = min((c, g) for g, c in enumerate(left) if c > 0)[1]",
+                "g = min((sum(1 for gs in genres if h in gs), h) for h, c in enumerate(left) if c > 0)[1]"))),
+    ("l2_iterative_stratification", "the need of only genre g is lowered, not of the show's other genres",
+     _stratify(("                need[j][h] -= 1\n", "                need[j][g] -= 1 if h == g else 0\n"))),
+    ("l2_iterative_stratification", "returns the parts in the shuffled order (part[i], not part[order[i]])",
+     _stratify(("            part[order[i]] = j\n            placed[i] = True",
+                "            part[i] = j\n            placed[i] = True"),
+               ("            part[order[i]] = j\n            need_rows[j] -= 1",
+                "            part[i] = j\n            need_rows[j] -= 1"))),
+    ("l2_iterative_stratification", "shows without a genre dealt round-robin",
+     _stratify(("            j = max(range(m), key=lambda j: (need_rows[j], -j))", "            j = i % m"))),
+    ("l2_iterative_stratification", "ties on need go straight to the coin (need_rows skipped)",
+     _stratify(("key=lambda j: (need[j][g], need_rows[j], coin[i, j])", "key=lambda j: (need[j][g], coin[i, j])"))),
+]
+
+CORRECT += [
+    ("l2_clean_rows", "one rule list of predicates, two passes", _CLEAN_ROWS),
+    ("l2_clean_rows", "boolean numpy masks and an alive array, like a DataFrame filter", '''
+def clean_rows(types, synopses, genres, keep_types=KEEP_TYPES, min_words=20, min_genre_count=20,
+               ban_words=()):
+    n = len(types)
+    alive = np.ones(n, dtype=bool)
+    which = np.array([None] * n, dtype=object)
+
+    def apply(rule, mask):
+        hit = np.asarray(mask, dtype=bool) & alive
+        which[hit] = rule
+        alive[hit] = False
+
+    def usable(v):
+        return isinstance(v, str) and v.strip() != ""
+    apply("type", [t not in keep_types for t in types])
+    apply("missing", [not (usable(s) and usable(g)) for s, g in zip(synopses, genres)])
+    text = [s if usable(s) else "" for s in synopses]
+    apply("placeholder", [PLACEHOLDER_RE.match(s) is not None for s in text])
+    names = []
+    for g in genres:
+        parts = [x.strip() for x in g.split(",")] if usable(g) else []
+        names.append([x for x in parts if x not in ("", "Unknown")])
+    apply("no_genre_information", [len(x) == 0 for x in names])
+    apply("too_short", [len(s.split()) < min_words for s in text])
+    if len(ban_words):
+        apply("ban_words", [len(find_ban_words(s, ban_words)) > 0 for s in text])
+    common = frequent_genres([names[i] for i in np.flatnonzero(alive)], min_genre_count)
+    apply("only_rare_genres", [not any(x in common for x in gs) for gs in names])
+    removed_by = which.tolist()
+    report = {"rows in": n, **{rule: int((which == rule).sum()) for rule in CLEANING_RULES},
+              "rows out": int(alive.sum())}
+    return removed_by, report
+'''),
+    ("l2_clean_rows", "row by row: the first failing rule of each row, with Counter for the report", '''
+from collections import Counter
+
+def clean_rows(types, synopses, genres, keep_types=KEEP_TYPES, min_words=20, min_genre_count=20,
+               ban_words=()):
+    def genre_names(g):
+        if not isinstance(g, str):
+            return []
+        return [x.strip() for x in g.split(",") if x.strip() not in ("", "Unknown")]
+
+    def first_rule(t, s, g):
+        if t not in keep_types:
+            return "type"
+        if not isinstance(s, str) or not s.strip() or not isinstance(g, str) or not g.strip():
+            return "missing"
+        if is_placeholder(s):
+            return "placeholder"
+        if not genre_names(g):
+            return "no_genre_information"
+        if len(s.split()) < min_words:
+            return "too_short"
+        if ban_words and find_ban_words(s, ban_words):
+            return "ban_words"
+        return None
+
+    removed_by = [first_rule(t, s, g) for t, s, g in zip(types, synopses, genres)]
+    survivors = [genre_names(g) for g, r in zip(genres, removed_by) if r is None]
+    frequent = set(frequent_genres(survivors, min_genre_count))
+    for i, g in enumerate(genres):
+        if removed_by[i] is None and not frequent.intersection(genre_names(g)):
+            removed_by[i] = "only_rare_genres"
+    counts = Counter(removed_by)
+    report = {"rows in": len(removed_by)}
+    for rule in CLEANING_RULES:
+        report[rule] = counts[rule]
+    report["rows out"] = counts[None]
+    return removed_by, report
+'''),
+    ("l2_iterative_stratification", "Python lists, a max over (need, need_rows, coin) tuples", _STRATIFY),
+    ("l2_iterative_stratification", "numpy arrays in the original row order, np.lexsort for the ties", '''
+def iterative_stratification(Y, proportions=(0.7, 0.1, 0.2), seed=0):
+    Y = np.asarray(Y)
+    if Y.ndim != 2:
+        raise ValueError(f"Y must be 2-d, got {Y.ndim}-d")
+    r = np.array(proportions, dtype=float)
+    if (r < 0).any() or r.sum() <= 0:
+        raise ValueError("proportions must be >= 0 and not all 0")
+    r = r / r.sum()
+    n, k = Y.shape
+    m = len(r)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    coin = rng.random((n, m))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)                 # position of each row in the shuffled order
+    has = Y != 0
+    need_rows = r * n
+    need = r[:, None] * has.sum(axis=0)[None, :]
+    part = np.full(n, -1, dtype=np.int64)
+    left = has.sum(axis=0)
+    while (left > 0).any():
+        g = int(np.argmin(np.where(left > 0, left, n + 1)))
+        rows = np.flatnonzero(has[:, g] & (part < 0))
+        for row in rows[np.argsort(rank[rows])]:
+            i = rank[row]
+            j = int(np.lexsort((coin[i], need_rows, need[:, g]))[-1])
+            part[row] = j
+            need_rows[j] -= 1
+            need[j, has[row]] -= 1
+            left[has[row]] -= 1
+    for row in order:
+        if part[row] < 0:
+            j = int(np.argmax(need_rows))
+            part[row] = j
+            need_rows[j] -= 1
+    return part
+'''),
+    ("l2_iterative_stratification", "the reference's loop with explicit candidate lists", '''
+def iterative_stratification(Y, proportions=(0.7, 0.1, 0.2), seed=0):
+    Y = np.asarray(Y)
+    if Y.ndim != 2:
+        raise ValueError("Y is not a matrix")
+    props = np.asarray(proportions, dtype=np.float64)
+    if props.ndim != 1 or props.size == 0 or np.any(props < 0) or props.sum() <= 0:
+        raise ValueError("bad proportions")
+    r = props / props.sum()
+    n, k = Y.shape
+    m = r.size
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    coin = rng.random((n, m))
+    L = Y[order] != 0
+    need_rows = r * n
+    need = np.outer(r, L.sum(axis=0))
+    left = L.sum(axis=0)
+    out = -np.ones(n, dtype=np.int64)
+    while left.max(initial=0) > 0:
+        g = min(range(k), key=lambda h: (left[h] if left[h] > 0 else float("inf"), h))
+        for i in range(n):
+            if out[i] >= 0 or not L[i, g]:
+                continue
+            cands = [j for j in range(m) if need[j, g] == need[:, g].max()]
+            if len(cands) > 1:
+                top = max(need_rows[j] for j in cands)
+                cands = [j for j in cands if need_rows[j] == top]
+            if len(cands) > 1:
+                cands = [max(cands, key=lambda j: coin[i, j])]
+            j = cands[0]
+            out[i] = j
+            need_rows[j] -= 1
+            need[j, L[i]] -= 1
+            left[L[i]] -= 1
+    for i in [i for i in range(n) if out[i] < 0]:
+        out[i] = j = int(np.argmax(need_rows))
+        need_rows[j] -= 1
+    return out[np.argsort(order)]             # row order[i] gets out[i]
+'''),
+]
