@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from . import words
 from .errors import UserError
 # The cleaning's source-note step is lesson 1's function (one definition for both).
 from .scrape import split_source_tail  # noqa: F401
@@ -166,9 +167,9 @@ def normalize(text: str, stop_words=STOP_WORDS) -> list:
     """Source note removed, lower-case, letters only, split, stop words removed.
 
     The same steps as the ``Text`` column of :func:`clean_corpus` (canonical settings), so a
-    synopsis given at prediction time is cleaned exactly like the training synopses."""
-    tokens = remove_non_alpha(strip_source_tail(text).lower()).split()
-    return [t for t in tokens if t not in stop_words] if stop_words else tokens
+    synopsis given at prediction time is cleaned exactly like the training synopses (one
+    definition, in :mod:`anime_genre.words`, which prediction imports without pandas)."""
+    return words.normalize(text, stop_words or frozenset())
 
 
 def vocabulary_coverage(token_lists: list, vocabulary) -> float:

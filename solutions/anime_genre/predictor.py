@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
+from .words import normalize
 
 MODEL_FORMAT = "anime-genre-run-model"
 # 2: several networks (``model{m}_param_{i}``), weight matrices stored as float16
@@ -54,30 +55,6 @@ def compact_path(model_path) -> Path:
 
 
 # ----------------------------------------------------------------------------- text
-
-def normalize(text: str, stop_words, strip_source_tail: bool = True) -> list:
-    """``anime_genre.clean.normalize`` without its imports (pandas, scikit-learn): the final
-    source note removed ("(Source: ANN)", with ``scrape.split_source_tail``), lower case,
-    every character that is not a letter becomes a space, split, stop words removed."""
-    if strip_source_tail:
-        from .scrape import split_source_tail   # imports bs4 (so does the command line)
-
-        text = split_source_tail(text)[0]
-    tokens = text.lower().translate(_LETTERS_ONLY).split()
-    return [t for t in tokens if t not in stop_words]
-
-
-class _LettersOnlyTable(dict):
-    """``str.translate`` table: a letter (``str.isalpha``) stays, anything else becomes a
-    space; each character is classified once. ``clean.remove_non_alpha``, 4 times faster."""
-
-    def __missing__(self, code):
-        value = self[code] = code if chr(code).isalpha() else 32
-        return value
-
-
-_LETTERS_ONLY = _LettersOnlyTable()
-
 
 def cleaning_of_this_version() -> dict:
     """How ``clean.normalize`` cleans text now (stop words, source notes removed or not),
