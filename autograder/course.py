@@ -29,6 +29,7 @@ import textwrap
 from pathlib import Path
 
 from . import core
+from .analysis import nbgrader_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ROOT / "lessons"
@@ -36,10 +37,6 @@ STUB_FIRST = "# YOUR CODE HERE"
 STUB_SECOND = "raise NotImplementedError()"
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-
-
-def _nbgrader(cell) -> dict:
-    return (cell.get("metadata") or {}).get("nbgrader") or {}
 
 
 def _source(cell) -> str:
@@ -156,7 +153,7 @@ def check_cell_exercise(cell) -> str | None:
     m = re.search(r"check\(\s*['\"]([A-Za-z0-9_]+)['\"]", _source(cell))
     if m:
         return m.group(1)
-    gid = str(_nbgrader(cell).get("grade_id", ""))
+    gid = str(nbgrader_meta(cell).get("grade_id", ""))
     return gid[: -len("_check")] if gid.endswith("_check") else None
 
 
@@ -166,7 +163,7 @@ def instructor_notebook(nb: dict, markers: bool = True, hidden: bool = True) -> 
     nb = copy.deepcopy(nb)
     core.load_checks(hidden=hidden)
     for cell in nb["cells"]:
-        meta = _nbgrader(cell)
+        meta = nbgrader_meta(cell)
         if cell.get("cell_type") != "code":
             continue
         if meta.get("solution"):
@@ -323,8 +320,8 @@ def compare_to_lesson(released: dict, lesson: dict) -> list[str]:
         if _source(x) != _source(y):
             diffs.append(f"cell {i}: source differs:\n{json.dumps(_source(x))}\n{json.dumps(_source(y))}")
         # nbgrader adds its checksum and the cell type to the metadata it releases
-        mx = {k: v for k, v in _nbgrader(x).items() if k not in ("checksum", "cell_type")}
-        my = {k: v for k, v in _nbgrader(y).items() if k != "cell_type"}
+        mx = {k: v for k, v in nbgrader_meta(x).items() if k not in ("checksum", "cell_type")}
+        my = {k: v for k, v in nbgrader_meta(y).items() if k != "cell_type"}
         if mx != my:
             diffs.append(f"cell {i}: nbgrader metadata {mx} vs {my}")
     return diffs

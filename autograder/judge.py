@@ -18,7 +18,6 @@ Public API::
 """
 from __future__ import annotations
 
-import ast
 import dataclasses
 import os
 import re
@@ -33,11 +32,11 @@ from pathlib import Path
 import numpy as np
 
 from . import core
+from .analysis import FORBIDDEN_RE, NotebookSource, nbgrader_meta
 from .worker import decode, encode
 
 WORKER = Path(__file__).with_name("worker.py")
 FORBIDDEN_MODULES = ("anime_genre", "autograder.hidden")
-FORBIDDEN_RE = re.compile(r"anime_genre|autograder[./]hidden|solutions[/\\]anime")
 
 
 @dataclasses.dataclass
@@ -433,180 +432,12 @@ class RemoteObject:
 
 # ----------------------------------------------------------------------------- notebooks
 
-def _nbgrader(cell) -> dict:
-    return (cell.get("metadata") or {}).get("nbgrader") or {}
-
-
-def _source(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
-_MAGIC = re.compile(r"^(\s*)([%!].*)$")
-
-
-def _strip_magics(source: str) -> str:
-    """IPython magics and shell escapes cannot run in plain Python: turn them into ``pass``."""
-    return "\n".join(_MAGIC.sub(lambda m: f"{m.group(1)}pass  # {m.group(2)[:40]}", line)
-                     for line in source.split("\n"))
-
-
-def _bound(node: ast.stmt) -> set[str]:
-    """Names a top-level statement binds."""
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return {(a.asname or a.name).split(".")[0] for a in node.names}
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {node.name}
-    out = set()
-    for target in getattr(node, "targets", [getattr(node, "target", None)]):
-        for n in ast.walk(target) if target is not None else []:
-            if isinstance(n, ast.Name):
-                out.add(n.id)
-    return out
-
-
-def _loads(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _setup_statements(source: str) -> list[ast.stmt]:
-    """Candidate statements of a non-solution cell: imports (but not of the grader or the
-    reference package), function and class definitions, plain assignments."""
-    try:
-        tree = ast.parse(_strip_magics(source))
-    except SyntaxError:
-        return []
-    keep = []
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            if any(n.split(".")[0] in ("autograder", "anime_genre") for n in names) or \
-                    (isinstance(node, ast.ImportFrom) and node.level):
-                continue
-            keep.append(node)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)):
-            if not isinstance(node, ast.AnnAssign) or node.value is not None:
-                keep.append(node)
-    return keep
-
-
-def _select_setup(setup: list[tuple[int, ast.stmt]], solutions: list[str]) -> set[int]:
-    """Which setup statements the solution cells need: those binding a name the solutions
-    (or other needed statements) use, transitively, whose own inputs are all known (so a
-    cell like ``short = rows[...]`` that needs the data is left out). Returns ids of nodes."""
-    import builtins
-    needed: set[str] = set()
-    solution_bound: set[str] = set()
-    for src in solutions:
-        try:
-            tree = ast.parse(_strip_magics(src))
-        except SyntaxError:
-            continue
-        needed |= _loads(tree)
-        for node in tree.body:
-            solution_bound |= _bound(node)
-    known = set(dir(builtins)) | solution_bound | {"np", "math", "re"}
-    info = []
-    for _, node in setup:
-        bound = _bound(node)
-        known |= bound
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            deps, more = None, set()          # None: needs nothing
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            deps, more = set(), _loads(node)  # names inside a body are looked up only when called
-        else:
-            deps = _loads(node)
-            more = deps
-        info.append((node, bound, deps, more))
-    binders: dict[str, list[int]] = {}
-    for i, (_, bound, _, _) in enumerate(info):
-        for name in bound:
-            binders.setdefault(name, []).append(i)
-    # a worklist, linear in the size of the notebook (a fixed-point loop over every statement
-    # for every name found was quadratic: a long chain of assignments stalled the grader)
-    chosen_index: set[int] = set()
-    queue, seen = list(needed), set(needed)
-    while queue:
-        for i in binders.get(queue.pop(), ()):
-            node, _, deps, more = info[i]
-            if i in chosen_index or (deps is not None and not deps <= known):
-                continue
-            chosen_index.add(i)
-            for name in more - seen:
-                seen.add(name)
-                queue.append(name)
-    return {id(info[i][0]) for i in chosen_index}
-
-
-def forbidden_use(source: str) -> str | None:
-    """Why a solution cell's source uses the reference package or hidden checks, or None."""
-    try:
-        tree = ast.parse(_strip_magics(source))
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name.split(".")[0] == "anime_genre" or a.name.startswith("autograder.hidden"):
-                    return f"imports {a.name}"
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            if node.module.split(".")[0] == "anime_genre" or node.module.startswith("autograder.hidden") \
-                    or (node.module == "autograder" and any(a.name == "hidden" for a in node.names)):
-                return f"imports from {node.module}"
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and FORBIDDEN_RE.search(node.value):
-            return f"names the reference package in a string ({node.value[:60]!r})"
-    return None
-
-
 # Each request to the worker costs the trusted side a few ms; the checks of one exercise make
 # at most a few hundred.
 MAX_REQUESTS = 5000
-# A cell outside the solutions larger than this is not analysed for setup statements (parsing
-# a 2 MB literal takes seconds and a GB of memory, for every exercise).
-MAX_SETUP_CELL_BYTES = 100_000
-
-# The lessons hold a few hundred statements outside solution cells; every one costs the
-# trusted side parsing and analysis, per exercise: beyond this many, the rest are not offered
-# to the worker (a notebook of 50,000 assignments cost minutes of grader CPU).
-MAX_SETUP_STATEMENTS = 3000
-
-
-def worker_cells(nb, upto_index: int) -> list[dict]:
-    """The cells a worker executes for an exercise whose solution cell is ``upto_index``:
-    a preamble, then in notebook order every solution cell up to and including the
-    exercise's own, and from the other code cells only the statements those solutions need
-    (imports, definitions and assignments that do not depend on data; each one separately,
-    so one failing import does not hide the rest)."""
-    cells = [{"index": "preamble", "source": "import math\nimport re\nimport numpy as np"}]
-    order: list[tuple[int, object]] = []
-    setup: list[tuple[int, ast.stmt]] = []
-    solutions: list[str] = []
-    for i, cell in enumerate(nb["cells"][: upto_index + 1]):
-        if cell.get("cell_type") != "code":
-            continue
-        meta = _nbgrader(cell)
-        if meta.get("grade"):
-            continue
-        if meta.get("solution"):
-            src = _strip_magics(_source(cell))
-            solutions.append(src)
-            order.append((i, src))
-        elif len(setup) < MAX_SETUP_STATEMENTS and len(_source(cell)) <= MAX_SETUP_CELL_BYTES:
-            for node in _setup_statements(_source(cell))[: MAX_SETUP_STATEMENTS - len(setup)]:
-                setup.append((i, node))
-                order.append((i, node))
-    chosen = _select_setup(setup, solutions)
-    for i, item in order:
-        if isinstance(item, str):
-            cells.append({"index": i, "source": item})
-        elif id(item) in chosen:
-            cells.append({"index": f"{i} (setup)", "source": ast.unparse(item)})
-    return cells
-
-
 def find_solution_cell(nb, exercise_id: str) -> int | None:
     for i, cell in enumerate(nb["cells"]):
-        meta = _nbgrader(cell)
+        meta = nbgrader_meta(cell)
         if cell.get("cell_type") == "code" and meta.get("solution") and meta.get("grade_id") == exercise_id:
             return i
     return None
@@ -667,6 +498,7 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
     limits = limits or Limits()
     results: dict[str, core.Result] = {}
     pending: list[tuple[int, core.Exercise]] = []
+    source = NotebookSource(nb)          # parsed once, within bounds
     for ex_id in exercise_ids:
         ex = core.get_exercise(ex_id, hidden=hidden)
         idx = find_solution_cell(nb, ex_id)
@@ -674,13 +506,7 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
             results[ex_id] = _zero(ex, "error", f"no solution cell with grade_id {ex_id!r} in the notebook "
                                                 "(was the cell deleted or its metadata changed?)")
             continue
-        bad = None
-        for cell in worker_cells(nb, idx):
-            why = forbidden_use(cell["source"]) if cell["index"] != "preamble" else None
-            if why:
-                bad = f"cell {cell['index']} {why}: exercises must be your own implementation, " \
-                      "not the reference package's (0 points)"
-                break
+        bad = source.refusal(idx)
         if bad:
             results[ex_id] = _zero(ex, "error", bad)
         else:
@@ -688,7 +514,7 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
     pending.sort(key=lambda p: p[0])
     retried: set[str] = set()
     while pending:
-        cells = worker_cells(nb, pending[-1][0])
+        cells = source.cells_for(pending[-1][0])
         stops = {idx: ex.id for idx, ex in pending}
         for cell in cells:
             if cell["index"] in stops:
@@ -748,7 +574,7 @@ def lesson_of(nb, filename: str | None = None) -> int | None:
         if m:
             return int(m.group(1))
     for cell in nb.get("cells", []):
-        m = re.match(r"l(\d+)_", str(_nbgrader(cell).get("grade_id", "")))
+        m = re.match(r"l(\d+)_", str(nbgrader_meta(cell).get("grade_id", "")))
         if m:
             return int(m.group(1))
     return None

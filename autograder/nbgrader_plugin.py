@@ -21,6 +21,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import core
 from .course import check_cell_exercise
+from .analysis import nbgrader_meta
 from .judge import Limits, judge_notebook, lesson_of
 
 
@@ -44,12 +45,18 @@ class TrustedGrades(NbGraderPreprocessor):
         core.load_checks(hidden=True, lesson=lesson_of(nb, (resources.get("nbgrader") or {}).get("notebook")))
         grade_cells = []
         for cell in nb.cells:
-            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+            meta = nbgrader_meta(cell)
             if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
                 grade_cells.append((cell, meta, check_cell_exercise(cell)))
         # one worker for the whole notebook (it forks a process per exercise at its own cell)
         known = list(dict.fromkeys(e for _, _, e in grade_cells if e in core.REGISTRY))
-        judged = dict(zip(known, judge_notebook(nb, known, limits, hidden=True))) if known else {}
+        try:
+            judged = dict(zip(known, judge_notebook(nb, known, limits, hidden=True))) if known else {}
+        except Exception as exc:  # noqa: BLE001 - one notebook never stops the class's grading
+            self.log.exception("the judge failed on this notebook")
+            judged = {e: core.Result(e, 0.0, core.get_exercise(e, hidden=True).points, "error",
+                                     f"the grader could not judge this notebook ({type(exc).__name__}); "
+                                     "ask your instructor") for e in known}
         for cell, meta, ex_id in grade_cells:
             if ex_id not in judged:
                 result = core.Result(str(ex_id), 0.0, float(meta.get("points", 0)), "error",

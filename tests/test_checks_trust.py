@@ -27,7 +27,8 @@ import pytest
 import scipy.sparse as sp
 
 from autograder import core
-from autograder.judge import RemoteError, RemoteNotImplementedError, judge_exercise, judge_notebook, worker_cells
+from autograder.analysis import worker_cells
+from autograder.judge import RemoteError, RemoteNotImplementedError, judge_exercise, judge_notebook
 
 import grader_cases
 from grader_cases import lesson_path, submission

@@ -293,7 +293,8 @@ def test_a_notebook_of_endless_assignments_costs_the_grader_a_bounded_analysis()
     """50,000 chained assignments outside the solution cells (a way to make the trusted side
     analyse for minutes): at most MAX_SETUP_STATEMENTS are offered to the worker, so the
     solution that needs the far end of the chain fails, and the analysis is linear."""
-    from autograder.judge import MAX_SETUP_STATEMENTS, find_solution_cell, worker_cells
+    from autograder.analysis import MAX_SETUP_STATEMENTS, worker_cells
+    from autograder.judge import find_solution_cell
     nb = solved(4)
     n = 50_000
     chain = f"v{n - 1} = 0\n" + "".join(f"v{i} = v{i + 1}\n" for i in range(n - 2, -1, -1))
@@ -304,3 +305,30 @@ def test_a_notebook_of_endless_assignments_costs_the_grader_a_bounded_analysis()
     assert sum(1 for c in cells if str(c["index"]).endswith("(setup)")) <= MAX_SETUP_STATEMENTS
     r = judge_exercise(nb, "l4_sigmoid")
     assert r.points == 0 and "v0" in r.message, r.message
+
+
+def test_cells_too_deep_or_too_large_cost_only_their_own_exercise():
+    """The trusted side parses the student's source: a cell nested too deeply for the parser
+    (6000 chained additions) or a solution cell of megabytes must not crash or stall the
+    grading process; a setup statement nested 600 deep (which the grader once re-generated
+    from its tree, recursing) still reaches the worker as its own text."""
+    from autograder.analysis import MAX_SOLUTION_CELL_BYTES
+    from autograder.judge import find_solution_cell, judge_notebook
+    nb = solved(4)
+    ids = ["l4_sigmoid", "l4_log_sigmoid", "l4_softmax", "l4_softmax_cross_entropy", "l4_bce_with_logits"]
+    first = find_solution_cell(nb, "l4_sigmoid")
+    nb.cells.insert(first, nbformat.v4.new_code_cell("y = " + " + ".join(["1"] * 6000)))
+    nb.cells.insert(first, nbformat.v4.new_code_cell("Z = (" + " + ".join(["0"] * 600) + ")\n"))
+    nb.cells[find_solution_cell(nb, "l4_sigmoid")].source += "\n\n_unused = Z\n"
+    big = find_solution_cell(nb, "l4_softmax")
+    nb.cells[big].source += "\n# " + "x" * MAX_SOLUTION_CELL_BYTES + "\n"
+    deep = find_solution_cell(nb, "l4_softmax_cross_entropy")
+    nb.cells[deep].source += "\n_deep = " + " + ".join(["1"] * 6000) + "\n"
+    r = dict(zip(ids, judge_notebook(nb, ids)))
+    assert r["l4_sigmoid"].points == r["l4_sigmoid"].max_points, core.format_result(r["l4_sigmoid"])
+    assert r["l4_log_sigmoid"].points == r["l4_log_sigmoid"].max_points
+    assert r["l4_softmax"].points == 0 and "a solution cell may hold" in r["l4_softmax"].message
+    sce = r["l4_softmax_cross_entropy"]
+    assert sce.points == 0 and sce.status == "error", core.format_result(sce)
+    # the loss after them is graded as usual (it does not use softmax)
+    assert r["l4_bce_with_logits"].points == r["l4_bce_with_logits"].max_points

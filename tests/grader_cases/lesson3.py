@@ -224,6 +224,23 @@ def ppmi(C, eps=0.0):
 ]
 
 CORRECT = [
+    # subclasses of the plain types, as honest code returns them (the judge once scored both 0)
+    ("l3_build_vocabulary", "an OrderedDict (a dict subclass)", '''
+from collections import Counter, OrderedDict
+
+
+def build_vocabulary(token_lists, min_df=1, max_df=1.0):
+    n = len(token_lists)
+    df = Counter(t for toks in token_lists for t in set(toks))
+    lo = min_df if isinstance(min_df, int) else min_df * n
+    hi = max_df if isinstance(max_df, int) else max_df * n
+    return OrderedDict((t, i) for i, t in enumerate(sorted(t for t in df if lo <= df[t] <= hi)))
+'''),
+    ("l3_weighted_mean_rows", "an np.matrix: the row sums of a sparse matrix are one", '''
+def weighted_mean_rows(X, W):
+    sums = X.sum(axis=1)
+    return (X @ W) / np.maximum(sums, 1e-300)
+'''),
     ("l3_idf", "a loop with math.log and other names", '''
 import math
 
