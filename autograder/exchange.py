@@ -19,42 +19,64 @@ follows links: a link to ``/proc/self/cwd/gradebook.db`` became a regular file i
   entry relative to its parent), so that what a student swaps in after the checks is never
   read; links are copied as links, which the course's pre-convert hook moves to ``rejected/``
   before anything opens them; FIFOs, sockets and devices are not copied; the date written is
-  the newest ctime of what was actually copied; a failure costs that student only.
+  the newest ctime of what was actually copied; a failure costs that student only;
+- walks every folder without recursion, through descriptors, and refuses (leaves in the
+  exchange, with an error naming the folder and the limit) a submission deeper than
+  :attr:`SafeCollect.max_depth` folders or holding more than :attr:`SafeCollect.max_entries`
+  names: a student's 1500-level folder once stopped collect for the whole class (RecursionError
+  in ``os.walk``), and any other error in one student's folder is logged and costs that student
+  only (so does a folder name that is not a date, on which nbgrader's ``init_src`` failed, and
+  a folder replaced by a dangling link before its copy, on which nbgrader's owner warning did);
+- copies a file only up to the size it had when it was opened (under ``max_file_size``),
+  charges ``max_dir_size`` with the bytes actually copied, and refuses the submission if the
+  file grew, shrank or changed while it was copied: a sparse file the student grew during the
+  copy once put 2.5 GB in ``submitted/`` with caps of 100 MB and 1 GB.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import fnmatch
 import os
 import pwd
 import shutil
 import stat
+from typing import Callable, Iterator
 
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
-from nbgrader.utils import parse_utc
-from traitlets import Bool
+from nbgrader.utils import check_mode, parse_utc
+from traitlets import Bool, Integer
 
 SLACK = datetime.timedelta(minutes=2)   # nbgrader submit writes the name, then copies files
-
-
-def _newest_ctime(path: str) -> float:
-    """The newest ctime of ``path`` and of everything below it (links not followed)."""
-    newest = os.lstat(path).st_ctime
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in dirnames + filenames:
-            try:
-                newest = max(newest, os.lstat(os.path.join(dirpath, name)).st_ctime)
-            except OSError:
-                pass
-    return newest
+CHUNK = 1 << 20                         # bytes read at a time when copying a file
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK
 
 
 class SafeCollect(ExchangeCollect):
     require_owner = Bool(True, help="collect only folders owned by the account their name claims "
                          "(student ids are the students' logins on this server)").tag(config=True)
+    max_depth = Integer(32, help="a submission with folders nested deeper than this below its top "
+                        "folder is not collected").tag(config=True)
+    max_entries = Integer(10_000, help="a submission holding more names than this (files, folders, "
+                          "links; in all its folders together) is not collected").tag(config=True)
 
     def init_src(self):
-        super().init_src()      # checks the course and inbound; its choice is redone below
+        # nbgrader's checks of the course and inbound, without its parsing of every folder name
+        # as a date: the first name that is not one (any student can make one) failed the run
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        if not os.path.isdir(self.inbound_path):
+            self.fail("Course not found: {}".format(self.inbound_path))
+        if not check_mode(self.inbound_path, read=True, execute=True):
+            self.fail("You don't have read permissions for the directory: {}".format(self.inbound_path))
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                self.duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
+            except MissingEntry:
+                self.duedate = None
         if not os.stat(self.inbound_path).st_mode & stat.S_ISVTX:
             # without the sticky bit any student may rename or remove a classmate's submission
             self.log.warning("%s has no sticky bit: any student can rename or delete another's "
@@ -68,7 +90,12 @@ class SafeCollect(ExchangeCollect):
                 continue
             if only not in ("*", parts[0]):
                 continue
-            record = self._checked(name, parts)
+            try:
+                record = self._checked(name, parts)
+            except Exception as exc:    # whatever one folder holds, the others are still collected
+                self.log.error("inbound/%s: not collected: %s: %s", name, type(exc).__name__, exc)
+                self.log.debug("inbound/%s", name, exc_info=True)
+                record = None
             if record is not None:
                 records.append(record)
         self.src_records = []
@@ -109,8 +136,13 @@ class SafeCollect(ExchangeCollect):
                 self.log.error("inbound/%s: not collected: it claims to be %s's submission but %s "
                                "made it", name, student, owner)
                 return None
+        try:
+            newest = self._newest_ctime(path)
+        except (OSError, _Refused) as exc:
+            self.log.error("inbound/%s: not collected: %s", name, exc)
+            return None
         # naive UTC, like nbgrader's parse_utc and the gradebook's due dates
-        actual = datetime.datetime.fromtimestamp(_newest_ctime(path), datetime.timezone.utc).replace(tzinfo=None)
+        actual = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).replace(tzinfo=None)
         try:
             claimed = parse_utc(parts[2])
         except ValueError:
@@ -120,6 +152,92 @@ class SafeCollect(ExchangeCollect):
                              name, parts[2], actual.strftime("%Y-%m-%d %H:%M:%S UTC"))
         return {"username": student, "filename": name, "timestamp": actual}
 
+    def _newest_ctime(self, path: str) -> float:
+        """The newest ctime of the folder ``path`` and of what would be copied from it (links
+        not followed); raises :class:`_Refused` past :attr:`max_depth` or :attr:`max_entries`."""
+        fd = os.open(path, _DIR_FLAGS)
+        try:
+            newest = os.fstat(fd).st_ctime
+            with contextlib.closing(self._walk(fd, self._skipped)) as entries:
+                for _parent, _rel, st in entries:
+                    newest = max(newest, st.st_ctime)
+            return newest
+        finally:
+            os.close(fd)
+
+    def _skipped(self, rel: str) -> bool:
+        """Whether the entry at ``rel`` (relative to the submission) is left out of the copy:
+        the student's own ``timestamp.txt``, and what matches ``CourseDirectory.ignore``."""
+        return rel == "timestamp.txt" or any(fnmatch.fnmatch(os.path.basename(rel), g) for g in self.coursedir.ignore)
+
+    def _walk(self, top_fd: int, skipped: Callable[[str], bool]) -> Iterator[tuple[int, str, os.stat_result]]:
+        """Every entry below the folder open at ``top_fd`` that ``skipped`` keeps, a folder
+        before what it holds, names sorted: ``(descriptor of its folder, path relative to the
+        top, status)``. Nothing is followed: a folder's status is that of the descriptor the walk
+        opened it with (``O_NOFOLLOW``), and its entries are looked up relative to that
+        descriptor; anything else's is its ``lstat``. No recursion (an explicit stack holding at
+        most :attr:`max_depth` descriptors); a folder nested deeper than :attr:`max_depth`, or
+        more than :attr:`max_entries` names listed in all, raises :class:`_Refused` before it
+        is read further. An entry gone while it is looked at is left out. Use it under
+        ``contextlib.closing`` so that its descriptors are closed when the consumer stops."""
+        count = 0
+
+        def names(fd: int) -> Iterator[str]:
+            nonlocal count
+            listed = []
+            with os.scandir(fd) as it:      # lazily: a folder of millions of names is not read whole
+                for entry in it:
+                    count += 1
+                    if count > self.max_entries:
+                        raise _Refused(f"more than {self.max_entries} files and folders "
+                                       f"(SafeCollect.max_entries)")
+                    listed.append(entry.name)
+            return iter(sorted(listed))
+
+        stack = [(top_fd, "", 0, names(top_fd))]
+        try:
+            while stack:
+                fd, rel, depth, pending = stack[-1]
+                name = next(pending, None)
+                if name is None:
+                    stack.pop()
+                    if fd != top_fd:
+                        os.close(fd)
+                    continue
+                path = os.path.join(rel, name)
+                if skipped(path):
+                    continue
+                try:
+                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if not stat.S_ISDIR(st.st_mode):
+                    yield fd, path, st
+                    continue
+                if depth + 1 > self.max_depth:
+                    raise _Refused(f"folders nested more than {self.max_depth} levels deep "
+                                   f"(SafeCollect.max_depth)")
+                try:
+                    sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    continue
+                stack.append((sub, path, depth + 1, iter(())))     # closed by the finally if what follows fails
+                st = os.fstat(sub)
+                yield fd, path, st
+                stack[-1] = (sub, path, depth + 1, names(sub))
+        finally:
+            for fd, *_ in stack:
+                if fd != top_fd:
+                    os.close(fd)
+
+    def copy_files(self):
+        if self.require_owner:
+            # SafeCollect checks the owner itself (in init_src, and again on the descriptor in
+            # do_copy); nbgrader's own check (a warning) stats the path following links, so a
+            # folder its student replaced meanwhile by a dangling link stopped the run for all
+            self.check_owner = False
+        super().copy_files()
+
     def do_copy(self, src, dest, log=None):
         """Copy through file descriptors opened without following links, so that nothing the
         student swaps in after the checks (a link to the course folder, another folder) is
@@ -127,10 +245,11 @@ class SafeCollect(ExchangeCollect):
         entry opened relative to its parent's descriptor. Links are copied as links (the
         pre-convert hook moves them out), other non-regular files not at all, the student's
         own ``timestamp.txt`` never; the date written is the newest ctime of what was copied.
-        Any failure leaves this student uncollected and the run going on."""
+        Any failure (a limit, a file changed while it was copied, any error at all) leaves this
+        student uncollected, nothing of it in ``submitted/``, and the run going on."""
         record = next((r for r in self.src_records if os.path.join(self.inbound_path, r["filename"]) == src), None)
         try:
-            fd = os.open(src, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            fd = os.open(src, _DIR_FLAGS)
         except OSError as exc:
             self.log.error("%s: not collected: it changed after it was checked (%s)", src, exc.strerror)
             return
@@ -139,11 +258,15 @@ class SafeCollect(ExchangeCollect):
             if record is not None and self.require_owner and st.st_uid != _uid(record["username"]):
                 self.log.error("%s: not collected: it changed owner after it was checked", src)
                 return
-            budget = [1000 * self.coursedir.max_dir_size]
-            newest = self._copy_fd(fd, dest, budget, top=True)
-        except (OSError, _TooBig) as exc:
+            newest = self._copy_fd(fd, dest)
+        except (OSError, _Refused) as exc:
             self.log.error("%s: not collected: %s", src, exc)
-            shutil.rmtree(dest, ignore_errors=True)
+            _discard(dest)
+            return
+        except Exception as exc:        # one student's folder never stops the run for the others
+            self.log.error("%s: not collected: %s: %s", src, type(exc).__name__, exc)
+            self.log.debug("%s", src, exc_info=True)
+            _discard(dest)
             return
         finally:
             os.close(fd)
@@ -151,7 +274,7 @@ class SafeCollect(ExchangeCollect):
         if not (os.path.isfile(secret) and not os.path.islink(secret)):
             # release_feedback would stop at it, for the whole class
             self.log.error("%s: not collected: its submission_secret.txt changed while it was copied", src)
-            shutil.rmtree(dest, ignore_errors=True)
+            _discard(dest)
             return
         when = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).replace(tzinfo=None)
         if record is not None and abs(when - record["timestamp"]) > SLACK:
@@ -160,48 +283,88 @@ class SafeCollect(ExchangeCollect):
         with open(os.path.join(dest, "timestamp.txt"), "w") as f:
             f.write(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
 
-    def _copy_fd(self, dir_fd: int, dest: str, budget: list, top: bool = False) -> float:
-        """Copy the folder open at ``dir_fd`` to ``dest``; returns the newest ctime seen."""
-        newest = os.fstat(dir_fd).st_ctime
+    def _copy_fd(self, top_fd: int, dest: str) -> float:
+        """Copy the folder open at ``top_fd`` to ``dest`` (within ``max_file_size`` per file,
+        ``max_dir_size`` in all, and the walk's limits); returns the newest ctime seen."""
+        newest = os.fstat(top_fd).st_ctime
         os.mkdir(dest, 0o700)
         max_file = 1000 * self.coursedir.max_file_size
-        for name in sorted(os.listdir(dir_fd)):
-            if (top and name == "timestamp.txt") or any(fnmatch.fnmatch(name, g) for g in self.coursedir.ignore):
-                continue
-            try:
-                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                if stat.S_ISLNK(st.st_mode):
-                    os.symlink(os.readlink(name, dir_fd=dir_fd), os.path.join(dest, name))
-                    continue
-                if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
-                    self.log.error("%s: not collected: not a regular file", os.path.join(dest, name))
-                    continue
-                flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | \
-                    (os.O_DIRECTORY if stat.S_ISDIR(st.st_mode) else 0)
-                fd = os.open(name, flags, dir_fd=dir_fd)
-            except FileNotFoundError:        # gone while we looked: not part of the submission
-                continue
-            try:
-                st = os.fstat(fd)
+        budget = 1000 * self.coursedir.max_dir_size
+        with contextlib.closing(self._walk(top_fd, self._skipped)) as entries:
+            for dir_fd, rel, st in entries:
+                target = os.path.join(dest, rel)
+                newest = max(newest, st.st_ctime)
                 if stat.S_ISDIR(st.st_mode):
-                    newest = max(newest, self._copy_fd(fd, os.path.join(dest, name), budget))
-                elif stat.S_ISREG(st.st_mode):
+                    os.mkdir(target, 0o700)
+                    continue
+                name = os.path.basename(rel)
+                if stat.S_ISLNK(st.st_mode):
+                    os.symlink(os.readlink(name, dir_fd=dir_fd), target)
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    self.log.error("%s: not collected: not a regular file", target)
+                    continue
+                try:
+                    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+                except FileNotFoundError:    # gone while we looked: not part of the submission
+                    continue
+                try:
+                    st = os.fstat(fd)
+                    if not stat.S_ISREG(st.st_mode):
+                        raise _Refused(f"{rel} changed while it was copied")
                     if st.st_size > max_file:
-                        self.log.warning("%s: not collected: larger than %d bytes", os.path.join(dest, name), max_file)
+                        self.log.warning("%s: not collected: larger than %d bytes", target, max_file)
                         continue
-                    budget[0] -= st.st_size
-                    if budget[0] < 0:
-                        raise _TooBig(f"larger than {1000 * self.coursedir.max_dir_size} bytes in all")
-                    with os.fdopen(os.dup(fd), "rb") as f, open(os.path.join(dest, name), "xb") as out:
-                        shutil.copyfileobj(f, out)
-                    newest = max(newest, st.st_ctime, os.fstat(fd).st_ctime)
-            finally:
-                os.close(fd)
+                    if st.st_size > budget:
+                        raise _Refused(f"larger than {1000 * self.coursedir.max_dir_size} bytes in all")
+                    budget -= _copy_file(fd, st, target, rel)
+                    newest = max(newest, st.st_ctime)
+                finally:
+                    os.close(fd)
         return newest
 
 
-class _TooBig(Exception):
-    pass
+def _copy_file(fd: int, st: os.stat_result, target: str, rel: str) -> int:
+    """Copy the regular file open at ``fd`` (``st`` its status when it was opened) to ``target``:
+    at most ``st.st_size`` bytes, whatever it holds by then. Returns the bytes copied.
+
+    A file that grew, shrank or was written (its ctime changed) while it was copied raises
+    :class:`_Refused`, so the whole submission is left uncollected rather than just this file,
+    as for every other change during the copy (a folder swapped, the secret replaced, an entry
+    that became a link): what was read is then a mix of two versions that the student never
+    had, no date can be given to it, and collecting the rest without it would grade something
+    else than what was submitted. The submission stays in the exchange; an honest one never
+    changes once ``nbgrader submit`` is done (a new submit makes a new folder), so the next
+    collect takes it. A sparse file grown with ``ftruncate`` once copied 2.5 GB past both caps
+    when the copy read to the end of the file."""
+    size, copied = st.st_size, 0
+    with open(target, "xb") as out:
+        while copied < size:
+            chunk = os.read(fd, min(CHUNK, size - copied))
+            if not chunk:
+                break
+            out.write(chunk)
+            copied += len(chunk)
+        more = os.read(fd, 1)           # one byte past the size it had: has it grown?
+    after = os.fstat(fd)
+    if more or copied != size or after.st_size != size or after.st_ctime_ns != st.st_ctime_ns \
+            or after.st_mtime_ns != st.st_mtime_ns:
+        how = "grew" if more or after.st_size > size else "shrank" if copied != size or after.st_size < size \
+            else "was written to"
+        raise _Refused(f"{rel} {how} while it was copied ({size} bytes when opened)")
+    return copied
+
+
+class _Refused(Exception):
+    """The submission is not collected; the message says why."""
+
+
+def _discard(dest: str) -> None:
+    """Remove what was copied to ``dest``, and its student's folder in ``submitted/`` if that
+    is left empty (nbgrader's collect makes it before the copy)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.dirname(dest))
 
 
 def _uid(login: str) -> int | None:
