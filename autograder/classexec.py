@@ -30,14 +30,14 @@ from traitlets import Bool, Dict, Float, Integer
 from nbgrader.preprocessors import Execute
 
 from . import sandbox
-from .grade import TIMEOUT_REPLY, stored_size
+from .grade import TIMEOUT_REPLY, OutputCap, stored_size
 
 EVENTS: list[dict] = []
 PEAK = {"kernel_kb": 0}          # largest kernel resident set seen in this process (VmHWM)
 TIMEOUT_ENAME = "CellTimeoutError"
 
 
-class ClassExecute(Execute):
+class ClassExecute(OutputCap, Execute):
     notebook_timeout = Float(300.0, help="seconds all cells together may run").tag(config=True)
     output_bytes = Integer(1 << 20, help="output kept per cell (bytes)").tag(config=True)
     memory_mb = Integer(0, help="memory limit of the kernel's sandbox (MiB); 0 = 1024").tag(config=True)
@@ -68,8 +68,7 @@ class ClassExecute(Execute):
         # interrupt a cell that runs too long once, then go on (nbclient would otherwise
         # interrupt again and again a kernel that no longer answers)
         self.error_on_timeout = dict(TIMEOUT_REPLY)
-        self._sizes = {}
-        self._dropped = {}
+        self.store_widget_state = False      # comm messages are ignored anyway (OutputCap)
         self.timeout_func = self._cell_budget
         return super().preprocess(nb, resources, km=km)
 
@@ -131,22 +130,29 @@ class ClassExecute(Execute):
             EVENTS.append({"kind": "processes", "cell": index,
                            "detail": f"process limit reached in cell {index} "
                                      f"({self.km.sandbox.limits.max_processes} processes and threads)"})
-        if index in self._dropped:
-            n = self._dropped[index]
+        if index in self._cap_dropped:
+            n = self._cap_dropped[index]
             EVENTS.append({"kind": "output", "cell": index,
                            "detail": f"cell {index} printed too much: {n} bytes beyond {self.output_bytes} dropped"})
             cell.outputs.append(new_output("stream", name="stdout",
                                            text=f"\n[grader: {n} more bytes of output dropped]\n"))
         return cell, resources
 
-    def output(self, outs, msg, display_id, cell_index):
-        size = stored_size(msg.get("content", {}))
-        used = self._sizes.get(cell_index, 0)
-        if used + size > self.output_bytes:
-            self._dropped[cell_index] = self._dropped.get(cell_index, 0) + size
-            return None
-        self._sizes[cell_index] = used + size
-        return super().output(outs, msg, display_id, cell_index)
+    def on_cell_executed(self, **kwargs):
+        """nbgrader adds the execute reply's error to the cell when no output of the cell has
+        its ``ename``: charge it to the cell's output budget like any output (the reply is the
+        kernel's, as large as a message may be), and put a short error in its place when over."""
+        reply = kwargs.get("execute_reply") or {}
+        content = reply.get("content") or {}
+        if content.get("status") == "error" and not any(
+                o.get("output_type") == "error" and o.get("ename") == content.get("ename")
+                for o in kwargs["cell"].get("outputs", [])):
+            err = {k: content.get(k) for k in ("ename", "evalue", "traceback")}
+            if not self._charge(kwargs.get("cell_index"), stored_size(err)):
+                kwargs["execute_reply"] = {**reply, "content": {
+                    "status": "error", "ename": "OutputDropped", "evalue": "",
+                    "traceback": ["the error was larger than the output left for this cell"]}}
+        return super().on_cell_executed(**kwargs)
 
     def _sample_memory(self) -> None:
         """Largest resident set (VmHWM) of any process of the kernel's sandbox so far."""

@@ -147,6 +147,71 @@ def stored_size(content) -> int:
         return 1 << 30
 
 
+class OutputCap:
+    """Mixin for an nbclient ``NotebookClient`` (``CappedClient`` below, and
+    :class:`autograder.classexec.ClassExecute`): at most ``self.output_bytes`` stored per cell,
+    whatever route a kernel message takes into the notebook or into the client's memory.
+
+    - ``output()``: every output is charged its :func:`stored_size`; over the cap it is dropped.
+    - display-id updates (``update_display_data``, or a ``display_data``/``execute_result``
+      reusing a display id) rewrite earlier outputs in place through ``_update_display_id``,
+      never through ``output()``: each is charged its new data and metadata times the number of
+      outputs it rewrites, to the cell that sends it, and dropped over the cap.
+    - comm messages are ignored: nbclient would keep every widget ``state`` and buffer in
+      memory (``widget_state``, unbounded) and mimic Output widgets; no grade depends on a
+      widget, and outputs sent inside an Output widget simply land in the cell, capped.
+    - ``execution_count`` from the kernel is kept only when it is a small integer.
+
+    ``_cap_dropped`` maps a cell index to the bytes dropped there (reset with the client's
+    other per-run trackers)."""
+
+    output_bytes: int
+
+    def reset_execution_trackers(self) -> None:
+        super().reset_execution_trackers()
+        self.store_widget_state = False
+        self._cap_used: dict[int, int] = {}
+        self._cap_dropped: dict[int, int] = {}
+        self._cap_cell: int | None = None
+
+    def _charge(self, cell_index, size: int) -> bool:
+        """Count ``size`` bytes against the cell's budget; False (and counted as dropped) if
+        they do not fit."""
+        used = self._cap_used.get(cell_index, 0)
+        if used + size > self.output_bytes:
+            self._cap_dropped[cell_index] = self._cap_dropped.get(cell_index, 0) + size
+            return False
+        self._cap_used[cell_index] = used + size
+        return True
+
+    def process_message(self, msg, cell, cell_index):
+        self._cap_cell = cell_index
+        content = msg.get("content")
+        if isinstance(content, dict) and "execution_count" in content:
+            n = content["execution_count"]
+            if not (n is None or (type(n) is int and 0 <= n < 1 << 31)):
+                del content["execution_count"]
+        return super().process_message(msg, cell, cell_index)
+
+    def output(self, outs, msg, display_id, cell_index):
+        if not self._charge(cell_index, stored_size(msg.get("content", {}))):
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        places = sum(len(ix) for ix in self._display_id_map.get(display_id, {}).values())
+        if not places:
+            return None
+        content = msg.get("content", {})
+        size = stored_size({"data": content.get("data"), "metadata": content.get("metadata")})
+        if not self._charge(self._cap_cell, size * places):
+            return None
+        return super()._update_display_id(display_id, msg)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        return None
+
+
 def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str = "python3",
                      output_bytes: int = 1 << 20, memory_mb: int = 2048,
                      notebook_timeout: float = 600.0) -> dict:
@@ -159,7 +224,7 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
 
     from .sandbox import SandboxKernelManager
 
-    class CappedClient(NotebookClient):
+    class CappedClient(OutputCap, NotebookClient):
         async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
             if cell.cell_type == "code" and (self._stuck or time.monotonic() - t0 > notebook_timeout):
                 self._skipped.add(cell_index)
@@ -172,22 +237,15 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
             self._stuck = True
             return await super()._async_handle_timeout(timeout, cell)
 
-        def output(self, outs, msg, display_id, cell_index):
-            used = self._used.get(cell_index, 0) + stored_size(msg.get("content", {}))
-            self._used[cell_index] = used
-            if used > output_bytes:
-                self._dropped.add(cell_index)
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-
     t0 = time.monotonic()
     notes = []
     km = SandboxKernelManager(kernel_name=kernel_name, limits={"memory_mb": memory_mb},
                               max_message_bytes=max(output_bytes, 1 << 20) + (1 << 20))
     client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, kernel_name=kernel_name,
                           interrupt_on_timeout=True, error_on_timeout=TIMEOUT_REPLY,
-                          shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}})
-    client._used, client._dropped, client._skipped, client._stuck = {}, set(), set(), False
+                          store_widget_state=False, shutdown_kernel="immediate",
+                          resources={"metadata": {"path": str(cwd)}})
+    client.output_bytes, client._skipped, client._stuck = output_bytes, set(), False
     try:
         client.execute()
     except CellTimeoutError as exc:
@@ -200,7 +258,7 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
         why = (f"a cell ran longer than {cell_timeout:g} s" if client._stuck
                else f"the notebook time limit of {notebook_timeout:g} s was used up")
         notes.append(f"cells {min(client._skipped)} to {max(client._skipped)} not run: {why}")
-    for i in sorted(client._dropped):
+    for i in sorted(client._cap_dropped):
         notes.append(f"cell {i} printed more than {output_bytes} bytes: the rest was dropped")
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
