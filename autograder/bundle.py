@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP = "anime-genre-course"
 
 # the autograder files a student needs, nothing else
-AUTOGRADER_FILES = ["__init__.py", "__main__.py", "core.py", "judge.py", "worker.py", "grade.py",
+AUTOGRADER_FILES = ["__init__.py", "__main__.py", "core.py", "analysis.py", "judge.py", "worker.py", "grade.py",
                     "sandbox.py", "sandbox_launch.py", "conftest.py", "test_notebook.py", "STUDENT.md"]
 
 FORBIDDEN_TEXT = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
