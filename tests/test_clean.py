@@ -285,3 +285,20 @@ def test_clean_command(tmp_path):
 def test_clean_command_default_types_match_the_library():
     from anime_genre.commands.clean import KEEP_TYPES_DEFAULT
     assert KEEP_TYPES_DEFAULT == ",".join(C.KEEP_TYPES)
+
+
+def test_looks_truncated_against_the_intact_2023_text(mal2020, data_home):
+    """The figures of looks_truncated's docstring: on the ids the mal2023 sample shares with
+    mal2020, a synopsis is damaged when the 2023 text is the same with 1-10 more characters at
+    its start, intact when both are the same (white space collapsed)."""
+    from anime_genre.datasets import load_mal2023_sample
+    later = load_mal2023_sample(data_home)
+
+    def texts(df):
+        return {int(i): " ".join(s.split()) for i, s in zip(df["MAL_ID"], df["Synopsis"]) if isinstance(s, str)}
+    old, new = texts(mal2020), texts(later)
+    damaged = [old[i] for i in old.keys() & new.keys()
+               if 0 < len(new[i]) - len(old[i]) <= 10 and new[i].endswith(old[i])]
+    intact = [old[i] for i in old.keys() & new.keys() if new[i] == old[i]]
+    assert (sum(map(C.looks_truncated, damaged)), len(damaged)) == (403, 424)
+    assert (sum(map(C.looks_truncated, intact)), len(intact)) == (0, 1082)
