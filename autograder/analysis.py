@@ -91,15 +91,6 @@ def _forbidden(tree: ast.AST) -> str | None:
     return None
 
 
-def forbidden_use(source: str) -> str | None:
-    """Why a piece of source uses the reference package or hidden checks, or None (also for
-    source that does not parse: the worker reports that)."""
-    try:
-        return _forbidden(ast.parse(strip_magics(source)))
-    except _PARSE_ERRORS + _TOO_DEEP:
-        return None
-
-
 def _segment(lines: list[str], node: ast.stmt) -> str:
     """The source text of a top-level statement, decorators included. ``lines``: the cell's
     text split on ``\\n``; the tree's columns count UTF-8 bytes."""

@@ -68,7 +68,6 @@ class ClassExecute(OutputCap, Execute):
         # interrupt a cell that runs too long once, then go on (nbclient would otherwise
         # interrupt again and again a kernel that no longer answers)
         self.error_on_timeout = dict(TIMEOUT_REPLY)
-        self.store_widget_state = False      # comm messages are ignored anyway (OutputCap)
         self.timeout_func = self._cell_budget
         return super().preprocess(nb, resources, km=km)
 

@@ -259,12 +259,9 @@ class SafeCollect(ExchangeCollect):
                 self.log.error("%s: not collected: it changed owner after it was checked", src)
                 return
             newest = self._copy_fd(fd, dest)
-        except (OSError, _Refused) as exc:
-            self.log.error("%s: not collected: %s", src, exc)
-            _discard(dest)
-            return
         except Exception as exc:        # one student's folder never stops the run for the others
-            self.log.error("%s: not collected: %s: %s", src, type(exc).__name__, exc)
+            why = exc if isinstance(exc, (OSError, _Refused)) else f"{type(exc).__name__}: {exc}"
+            self.log.error("%s: not collected: %s", src, why)
             self.log.debug("%s", src, exc_info=True)
             _discard(dest)
             return

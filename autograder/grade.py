@@ -243,7 +243,7 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
                               max_message_bytes=max(output_bytes, 1 << 20) + (1 << 20))
     client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, kernel_name=kernel_name,
                           interrupt_on_timeout=True, error_on_timeout=TIMEOUT_REPLY,
-                          store_widget_state=False, shutdown_kernel="immediate",
+                          shutdown_kernel="immediate",
                           resources={"metadata": {"path": str(cwd)}})
     client.output_bytes, client._skipped, client._stuck = output_bytes, set(), False
     try:

@@ -33,6 +33,7 @@ import numpy as np
 
 from .baselines import Corpus, Method, tuned_micro_f1
 from .features import BowVectorizer
+from .functions import sigmoid
 
 
 def platt(S_val, Y_val, iters=30):
@@ -61,7 +62,7 @@ def platt(S_val, Y_val, iters=30):
         z = (s - mu) / sd
         w = np.zeros(2)                                  # slope, intercept on z
         for _ in range(iters):
-            p = 1 / (1 + np.exp(-(w[0] * z + w[1])))
+            p = sigmoid(w[0] * z + w[1])
             g = np.array([np.dot(p - t, z), np.sum(p - t)])
             h = p * (1 - p)
             H = np.array([[np.dot(h, z * z), np.dot(h, z)], [np.dot(h, z), h.sum()]])
@@ -77,8 +78,7 @@ def platt(S_val, Y_val, iters=30):
 def apply_platt(S, ab):
     """(n, K) probabilities ``sigmoid(a * S + b)`` (``ab`` from :func:`platt`)."""
     a, b = ab
-    x = np.asarray(S, dtype=np.float64) * a + b
-    return 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+    return sigmoid(np.asarray(S, dtype=np.float64) * a + b)
 
 
 def describe(setting: dict) -> str:
@@ -116,31 +116,45 @@ class TunedPeer(Method):
         X, Xv = vec.fit_transform(c.part(c.train)), vec.transform(c.part(c.val))
         Y, Yv = c.Y[c.train], c.Y[c.val]
         vec_cpu = time.process_time() - t0
-        best, tried = None, []
-        for setting in self.grid:
-            t1 = time.process_time()
+
+        def fit_scores(setting):
             model = self.make(setting)
             with warnings.catch_warnings():
                 # liblinear's "did not converge" on a badly regularised setting: that setting
                 # then simply scores worse on validation, which is what the search is for
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model.fit(X, Y)
-            S_val = self.scores(model, Xv)
+            return model, self.scores(model, Xv)
+
+        model, ab, cpu = self._search(Yv, fit_scores)
+        t2 = time.process_time()
+        self.P_test = apply_platt(self.scores(model, vec.transform(c.part(c.test))), ab)
+        self.info.update(n_features=vec.n_features,
+                         cpu_seconds_chosen=vec_cpu + cpu + time.process_time() - t2)
+        return self.P_val, self.P_test
+
+    def _search(self, Yv, fit_scores) -> tuple:
+        """Search ``grid`` on validation: ``fit_scores(setting) -> (fitted model, (n_val, K)
+        scores)``; each setting's scores become probabilities (:func:`platt`) and are scored
+        with :func:`tuned_micro_f1`. Keeps the best (a tie keeps the first in the grid) in
+        ``model``, ``P_val`` and ``info``; returns ``(model, platt parameters, CPU seconds of
+        the chosen setting)``."""
+        best, tried = None, []
+        for setting in self.grid:
+            t1 = time.process_time()
+            model, S_val = fit_scores(setting)
             ab = platt(S_val, Yv)
             P_val = apply_platt(S_val, ab)
             f1 = tuned_micro_f1(Yv, P_val)
             cpu = time.process_time() - t1
             tried.append({"setting": dict(setting), "val_micro_f1": f1, "cpu_seconds": cpu})
-            if best is None or f1 > best[0]:           # a tie keeps the first in the grid
+            if best is None or f1 > best[0]:
                 best = (f1, setting, model, ab, P_val, cpu)
         f1, setting, model, ab, P_val, cpu = best
-        t2 = time.process_time()
-        P_test = apply_platt(self.scores(model, vec.transform(c.part(c.test))), ab)
-        self.model, self.P_val, self.P_test = model, P_val, P_test
-        self.info.update(chosen=dict(setting), chosen_text=describe(setting),
-                         val_micro_f1=f1, grid=tried, n_features=vec.n_features,
-                         cpu_seconds_chosen=vec_cpu + cpu + time.process_time() - t2)
-        return P_val, P_test
+        self.model, self.P_val = model, P_val
+        self.info.update(chosen=dict(setting), chosen_text=describe(setting), val_micro_f1=f1,
+                         grid=tried)
+        return model, ab, cpu
 
 
 def _ovr(estimator):
@@ -325,33 +339,22 @@ class FastTextPeer(TunedPeer):
             for text, y in zip(c.part(c.train), Y):
                 f.write(" ".join(labels[j] for j in np.flatnonzero(y)) + " " + text + "\n")
             path = f.name
+
+        def fit_scores(setting):
+            # bucket: fastText hashes the bigrams into 2 million rows of dim floats by default
+            # (800 MB a model, 2.1 GB peak measured); the 6,470 training shows of mal2020 have
+            # 255,000 distinct bigrams, which 500,000 rows (200 MB) hold with few collisions
+            model = ft.train_supervised(path, loss="ova", wordNgrams=2, minCount=2, dim=100,
+                                        bucket=500_000, thread=1, seed=0, verbose=0, **setting)
+            return model, self._scores(model, c.part(c.val), labels)
+
         try:
-            best, tried = None, []
-            for setting in self.grid:
-                t1 = time.process_time()
-                # bucket: fastText hashes the bigrams into 2 million rows of dim floats by
-                # default (800 MB a model, 2.1 GB peak measured); the 6,470 training shows
-                # of mal2020 have 255,000 distinct bigrams, which 500,000 rows (200 MB) hold
-                # with few collisions
-                model = ft.train_supervised(path, loss="ova", wordNgrams=2, minCount=2, dim=100,
-                                            bucket=500_000, thread=1, seed=0, verbose=0,
-                                            **setting)
-                S_val = self._scores(model, c.part(c.val), labels)
-                ab = platt(S_val, Yv)
-                P_val = apply_platt(S_val, ab)
-                f1 = tuned_micro_f1(Yv, P_val)
-                cpu = time.process_time() - t1
-                tried.append({"setting": dict(setting), "val_micro_f1": f1, "cpu_seconds": cpu})
-                if best is None or f1 > best[0]:
-                    best = (f1, setting, model, ab, P_val, cpu)
+            model, ab, cpu = self._search(Yv, fit_scores)
         finally:
             os.unlink(path)
-        f1, setting, model, ab, P_val, cpu = best
-        P_test = apply_platt(self._scores(model, c.part(c.test), labels), ab)
-        self.model, self.P_val, self.P_test = model, P_val, P_test
-        self.info.update(chosen=dict(setting), chosen_text=describe(setting), val_micro_f1=f1,
-                         grid=tried, cpu_seconds_chosen=cpu)
-        return P_val, P_test
+        self.P_test = apply_platt(self._scores(model, c.part(c.test), labels), ab)
+        self.info.update(cpu_seconds_chosen=cpu)
+        return self.P_val, self.P_test
 
     @staticmethod
     def _scores(model, texts, labels):
