@@ -157,3 +157,18 @@ def test_a_small_update_still_updates(path, tmp_path):
     shown = [o["data"]["text/plain"] for o in nb.cells[0].outputs if o.get("output_type") == "display_data"]
     assert shown == ["new"]
     assert "after 42" in _text(nb.cells[1])
+
+
+# an exception whose message is far larger than the cap: the error output and the
+# execute_reply's traceback carry it; neither may grow the stored notebook past the cap
+BIG_ERROR = f"raise ValueError('x' * {10 * CAP})"
+
+
+@pytest.mark.parametrize("path", sorted(PATHS))
+def test_a_huge_error_message_counts_against_the_cap(path, tmp_path):
+    _needs_bwrap()
+    nb = _notebook(BIG_ERROR, AFTER)
+    PATHS[path](nb, tmp_path)
+    assert _cell_size(nb.cells[0]) < CAP + MARGIN
+    assert len(nbformat.writes(nb)) < CAP + MARGIN
+    assert "after 42" in _text(nb.cells[1])
