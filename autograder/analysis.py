@@ -17,6 +17,7 @@ import ast
 import builtins
 import dataclasses
 import re
+import symtable
 
 FORBIDDEN_RE = re.compile(r"anime_genre|autograder[./]hidden|solutions[/\\]anime")
 
@@ -73,6 +74,29 @@ def _bound(node: ast.stmt) -> set[str]:
 
 def _loads(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _global_loads(text: str, node: ast.AST) -> set[str]:
+    """The global names ``text`` (the source of ``node``) reads: what it reads at its top
+    level, and what its functions, classes, lambdas and comprehensions read without binding
+    it themselves. A function's own locals (``keep``, ``docs``) are not needed from the
+    notebook; counting them pulled a lesson's data-loading cells into every worker (3 s
+    each). Falls back to every name read if the compiler's symbol table cannot be built."""
+    try:
+        top = symtable.symtable(text, "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _loads(node)
+    out: set[str] = set()
+    tables = [top]
+    while tables:
+        t = tables.pop()
+        kind = t.get_type()
+        for sym in t.get_symbols():
+            if sym.is_referenced() and (kind == "module" or sym.is_global()
+                                        or (kind == "class" and not sym.is_local())):
+                out.add(sym.get_name())
+        tables += t.get_children()
+    return out
 
 
 def _forbidden(tree: ast.AST) -> str | None:
@@ -141,13 +165,16 @@ def _setup_statements(index: int, source: str) -> list[_Statement]:
                 continue
             deps, more = None, set()
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            deps, more = set(), _loads(node)  # names inside a body are looked up only when called
+            deps, more = set(), None          # names inside a body are looked up only when called
         elif isinstance(node, ast.Assign) or (isinstance(node, ast.AnnAssign) and node.value is not None):
-            deps = _loads(node)
-            more = deps
+            deps = more = None
         else:
             continue
-        keep.append(_Statement(index, _segment(lines, node), _bound(node), deps, more, _forbidden(node)))
+        text = _segment(lines, node)
+        if more is None:
+            more = _global_loads(text, node)
+            deps = more if deps is None else deps
+        keep.append(_Statement(index, text, _bound(node), deps, more, _forbidden(node)))
     return keep
 
 
@@ -189,7 +216,7 @@ class NotebookSource:
         bound = set()
         for node in tree.body:
             bound |= _bound(node)
-        return _Solution(i, text, _loads(tree), bound, None, _forbidden(tree))
+        return _Solution(i, text, _global_loads(text, tree), bound, None, _forbidden(tree))
 
     def _upto(self, upto_index: int) -> tuple[list, list]:
         """The solution cells up to ``upto_index`` and the setup statements they need."""

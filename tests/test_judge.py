@@ -332,3 +332,25 @@ def test_cells_too_deep_or_too_large_cost_only_their_own_exercise():
     assert sce.points == 0 and sce.status == "error", core.format_result(sce)
     # the loss after them is graded as usual (it does not use softmax)
     assert r["l4_bce_with_logits"].points == r["l4_bce_with_logits"].max_points
+
+
+def test_a_solution_needs_only_the_globals_it_reads():
+    """A function's own locals and a comprehension's variables are not globals: a setup cell
+    binding the same names (here a data-loading one that fails) is not run for the exercise,
+    while a setup assignment whose comprehension reads a known global is kept."""
+    from autograder.analysis import worker_cells
+    from autograder.judge import find_solution_cell
+    nb = solved(4)
+    idx = find_solution_cell(nb, "l4_sigmoid")
+    nb.cells.insert(idx, nbformat.v4.new_code_cell(
+        "keep = open('/no/such/data.csv').read()\n"          # binds a name the solution uses locally
+        "BASE = 3\n"
+        "SHIFT = sum(b for b in range(BASE)) - 3\n"))         # b: the comprehension's own variable
+    nb.cells[idx + 1].source = ("def sigmoid(x):\n"
+                                "    keep = np.asarray(x, dtype=float) + SHIFT\n"
+                                "    return 1 / (1 + np.exp(-keep))\n")
+    sources = [c["source"] for c in worker_cells(nb, idx + 1) if str(c["index"]).endswith("(setup)")]
+    assert not any(s.startswith("keep =") for s in sources), sources
+    assert "BASE = 3" in sources and any(s.startswith("SHIFT =") for s in sources), sources
+    r = judge_exercise(nb, "l4_sigmoid")
+    assert r.points == r.max_points, core.format_result(r)
