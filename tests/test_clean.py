@@ -283,8 +283,9 @@ def test_clean_command(tmp_path):
 
 
 def test_clean_command_default_types_match_the_library():
-    from anime_genre.commands.clean import KEEP_TYPES_DEFAULT
+    from anime_genre.commands.clean import KEEP_TYPES_DEFAULT, REQUIRED_COLUMNS
     assert KEEP_TYPES_DEFAULT == ",".join(C.KEEP_TYPES)
+    assert REQUIRED_COLUMNS == C.REQUIRED_COLUMNS
 
 
 def test_looks_truncated_against_the_intact_2023_text(mal2020, data_home):

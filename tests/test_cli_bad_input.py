@@ -236,7 +236,7 @@ def tiny_model(tmp_path_factory):
 
 
 @pytest.mark.parametrize("text, needles", [
-    ("忍者の村で育った少年が剣を学ぶ。", ["none of the", "vocabulary"]),
+    ("忍者の村で育った少年が剣を学ぶ。", ["the one word", "is not in the model's vocabulary"]),
     ("Zorblat quenched the vimmering flonx.", ["none of the 4 words", "zorblat"]),
     ("   ", ["empty"]),
     ("1999 2000 ... !!!", ["no words left"]),
@@ -275,3 +275,103 @@ def test_unwritable_output_is_one_line(tmp_path, capsys):
     blocker.write_text("x")
     code, out, err = run(capsys, "vectorize", table, "-o", blocker / "f.npz", "--min-df", "1")
     one_line_error(code, err, str(blocker))
+
+
+# ----------------------------------------------------------------------------- issue 13, real processes
+#
+# The report's cases once more through `python -m anime_genre` in a process of its own (this
+# checkout's code): what a person at a terminal sees, exit status included.
+
+def _process(tmp_path, *args, stdin: bytes | None = None):
+    from pathlib import Path
+    import os
+
+    solutions = Path(__file__).resolve().parents[1] / "solutions"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(solutions)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    r = subprocess.run([sys.executable, "-m", "anime_genre", *map(str, args)], cwd=tmp_path,
+                       input=stdin if stdin is not None else b"", capture_output=True, env=env,
+                       timeout=600)
+    return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+
+
+PROCESS_CASES = [
+    ("clean", "header_only.csv", HEADER, ["header but no rows"]),
+    ("clean", "extra_field_first_row.csv", HEADER + b'7,Seven,TV,Drama,"Text.",surplus\n' + ROW,
+     ["row 1 (line 2) has 6 fields, expected 5"]),
+    ("clean", "non_integer_id.csv", HEADER + ROW + ROW.replace(b"7,", b"x7,", 1), ["row 2", "'x7'"]),
+    ("vectorize", "latin1.csv", CLEAN_HEADER + "1,Drama,caf\u00e9 duel\n".encode("latin-1"),
+     ["line 2", "not valid UTF-8"]),
+    ("vectorize", "junk.bin", bytes(range(256)) * 16, ["binary"]),
+    ("vectorize", "empty.csv", b"", ["the file is empty"]),
+    ("vectorize", "ragged.csv", CLEAN_HEADER + b"1,Drama,duel dawn\n2,Drama\n3,Action,rain\n",
+     ["row 2 (line 3) has 2 fields"]),
+    ("vectorize", "a_folder", None, ["is a folder"]),
+]
+
+
+@pytest.mark.parametrize("command, name, content, needles", PROCESS_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in PROCESS_CASES])
+def test_bad_input_in_a_real_process(tmp_path, command, name, content, needles):
+    if content is None:
+        (tmp_path / name).mkdir()
+    else:
+        (tmp_path / name).write_bytes(content)
+    out = "out.csv" if command == "clean" else "out.npz"
+    code, _, err = _process(tmp_path, command, name, "-o", out)
+    one_line_error(code, err, f"anime-genre {command}: error: {name}", *needles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing written
+
+
+def test_scrape_zip_with_a_corrupt_entry_in_a_real_process(tmp_path):
+    """Each page of the archive is a row in or a row rejected; the damaged entry is named."""
+    import zipfile
+    from pathlib import Path
+
+    valid = Path(__file__).resolve().parents[1] / "datasets" / "fixtures" / "mal-html-2022"
+    archive = tmp_path / "pages.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(valid.glob("*.html")):
+            z.write(p, p.name)
+    data = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as z:
+        info = z.getinfo("invented-2021-anime-90002.html")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for k in range(start + 10, start + 40):
+        data[k] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    code, out, err = _process(tmp_path, "scrape", archive, "-o", "t.csv", "--no-progress")
+    assert code == 0 and "Traceback" not in err, err
+    assert "5 pages: 4 written to t.csv, 1 rejected" in out
+    rejected = pd.read_csv(tmp_path / "t.rejected.csv")
+    assert rejected["file"].tolist() == ["invented-2021-anime-90002.html"]
+    assert rejected["reason"].iloc[0].startswith("file: cannot read the archive entry")
+    (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    code, out, err = _process(tmp_path, "scrape", "junk.zip", "-o", "j.csv", "--no-progress")
+    one_line_error(code, err, "junk.zip")
+
+
+def test_clean_keeps_a_synopsis_longer_than_the_csv_field_limit(tmp_path, capsys):
+    df = make_synthetic_corpus(60, 4, seed=5)
+    long = df.loc[0, "Synopsis"] + " lantern" * 25_000  # 200,000+ characters, in one field
+    df.loc[0, ["Synopsis", "Type"]] = [long, "TV"]
+    df.to_csv(tmp_path / "t.csv", index=False)
+    code, out, err = run(capsys, "clean", tmp_path / "t.csv", "-o", tmp_path / "c.csv",
+                         "--min-words", "5", "--min-genre-count", "2")
+    assert code == 0, err
+    clean = pd.read_csv(tmp_path / "c.csv")
+    report = json.loads((tmp_path / "c.report.json").read_text())
+    assert report["rows_in"] == 60 == len(clean) + sum(report["removed"].values())
+    assert clean.set_index("MAL_ID").loc[df.loc[0, "MAL_ID"], "Synopsis"] == long
+
+
+@pytest.mark.parametrize("text, needles", [
+    ("忍者の村で育った少年が剣を学ぶ。".encode(), ["the one word", "is not in the model's vocabulary"]),
+    (b"Zorblat quenched the vimmering flonx.", ["none of the 4 words"]),
+    (b"\xff\xfe\x00\x01junk\x89PNG\r\n\x1a\n", ["standard input", "not UTF-8"]),
+    (b"\x7fELF\x02\x01\x01\x00\x00\x00", ["standard input", "NUL"]),
+], ids=["cjk_only", "unknown_words", "binary", "binary_utf8_with_nul"])
+def test_predict_on_stdin_in_a_real_process(tiny_model, tmp_path, text, needles):
+    code, out, err = _process(tmp_path, "predict", "-", "--model", tiny_model, stdin=text)
+    one_line_error(code, err, "anime-genre predict: error:", *needles)
+    assert out == ""

@@ -16,7 +16,8 @@ from anime_genre.errors import UserError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "datasets" / "fixtures" / "mal-html-2022"
 PAGES = {90001: "invented-2018-anime-90001.html", 90002: "invented-2021-anime-90002.html",
-         90003: "invented-2022-anime-90003.html", 90004: "invented-2022-anime-90004.html"}
+         90003: "invented-2022-anime-90003.html", 90004: "invented-2022-anime-90004.html",
+         90005: "invented-2022-anime-90005.html"}
 
 
 class FlakyServer:
@@ -91,8 +92,8 @@ def test_crawl_retries_caches_and_records_404(server, tmp_path):
     statuses = [status for _, status, _ in server.log]
     assert statuses == [200, 429, 200, 503, 200, 200, 404]
     assert report.requests == 7
-    for mal_id, file in PAGES.items():
-        assert (tmp_path / "cache" / f"{mal_id}.html").read_bytes() == (FIXTURES / file).read_bytes()
+    for mal_id in report.fetched:
+        assert (tmp_path / "cache" / f"{mal_id}.html").read_bytes() == (FIXTURES / PAGES[mal_id]).read_bytes()
     assert (tmp_path / "cache" / "99999.failed").read_text().startswith("permanent: HTTP 404")
     # identifying user agent with the contact
     assert all("anime-genre-course" in a and "https://example.org/course-contact" in a
@@ -392,8 +393,15 @@ def _files(cache: Path) -> list[str]:
     return sorted(p.name for p in cache.iterdir())
 
 
-@pytest.mark.parametrize("behaviour", [closes_early, chunked_aborted, no_length_cut, empty_body],
-                         ids=lambda b: b.__name__)
+def truncated_page(h, page):
+    """A complete HTTP response whose page stops halfway (no </html>)."""
+    half = page[: len(page) // 2]
+    _headers(h, Content_Length=len(half))
+    h.wfile.write(half)
+
+
+@pytest.mark.parametrize("behaviour", [closes_early, chunked_aborted, no_length_cut, empty_body,
+                                       truncated_page], ids=lambda b: b.__name__)
 def test_cut_off_body_is_retried_then_cached_whole(hostile, tmp_path, behaviour):
     server = hostile({90001: [behaviour]})
     report = _quick(server, tmp_path / "c", max_retries=2)[0].crawl([90001])
@@ -434,8 +442,10 @@ def test_redirect_to_another_host_is_not_followed(hostile, tmp_path):
 
     server = hostile({90001: [elsewhere]})
     report = _quick(server, tmp_path / "c")[0].crawl([90001])
-    assert "redirect to another host" in report.failed[90001]
-    assert other.log == []
+    assert report.failed[90001].startswith("rejected: HTTP 302 redirect to another host")
+    assert other.log == [] and _files(tmp_path / "c") == ["90001.failed"]
+    report = _quick(server, tmp_path / "c")[0].crawl([90001])  # recorded, asked again next run
+    assert report.fetched == [90001] and _files(tmp_path / "c") == ["90001.html"]
 
 
 def test_redirect_on_the_same_host_is_followed(hostile, tmp_path):
@@ -570,3 +580,132 @@ def test_crawl_command_bad_arguments(tmp_path, capsys, args, words):
                      "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- issue 13 at full size
+#
+# The sizes of the report: a body of 200 MB, a drip of 60 s, a crawl process interrupted in
+# the middle of a 200 MB download (the one-day Retry-After, in both forms, is tested above).
+# Deadlines stay small settings; nothing asserts on elapsed time.
+
+import os
+import subprocess
+import sys
+import tracemalloc
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+
+
+def stream_200_mb(h, page, sent=None):
+    """200 MB in 64 KiB chunks, no length announced, generated as it is sent."""
+    _headers(h, Transfer_Encoding="chunked")
+    block = b"z" * 65536
+    for _ in range(200_000_000 // len(block)):
+        h.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+        if sent is not None:
+            sent.append(len(block))
+    h.wfile.write(b"0\r\n\r\n")
+
+
+def test_a_200_mb_body_is_cut_at_the_cap_without_being_held(hostile, tmp_path):
+    sent: list[int] = []
+
+    def behaviour(h, page):
+        stream_200_mb(h, page, sent)
+
+    server = hostile({90001: [behaviour]})
+    crawler, _ = _quick(server, tmp_path / "c")
+    assert crawler.max_bytes == 5_000_000  # the default cap
+    tracemalloc.start()
+    try:
+        report = crawler.crawl([90001])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.failed[90001].startswith("rejected: body larger than the 5000000-byte cap")
+    assert _files(tmp_path / "c") == ["90001.failed"] and report.requests == 1
+    assert peak < 4 * crawler.max_bytes          # not 200 MB (the report measured 348 MB)
+    assert sum(sent) < 100_000_000               # the crawler hung up long before the end
+
+
+def _cli(*args) -> tuple:
+    """``(command, environment)`` of ``python -m anime_genre crawl ...`` in a real process,
+    running this checkout's code."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(SOLUTIONS)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    return [sys.executable, "-m", "anime_genre", "crawl", *map(str, args)], env
+
+
+def test_crawl_process_left_alone_on_a_hostile_server(hostile, tmp_path):
+    """One ``anime-genre crawl`` process meets a 60 s drip, a 200 MB body, an aborted chunked
+    body and a redirect to another host, and caches only the one good (gzip) page; the next
+    run fetches exactly the four that failed, the run after that makes no request."""
+    other = hostile()
+
+    def elsewhere(h, page):
+        _headers(h, 302, Location=other.url.format(id=90004), Content_Length=0)
+
+    server = hostile({90001: [slow_drip], 90002: [stream_200_mb], 90003: [chunked_aborted],
+                      90004: [elsewhere], 90005: [gzip_encoded]})
+    cache = tmp_path / "c"
+    cmd, env = _cli("90001-90005", "--cache", cache, "--contact", "me@example.org", "--delay",
+                    "0", "0", "--retries", "0", "--timeout", "1", "--url", server.url, "--no-progress")
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "5 ids: 1 fetched, 0 already cached, 4 failed" in r.stdout, r.stdout
+    assert "90001: temporary: no complete response within the 1 s deadline" in r.stdout
+    assert "90002: rejected: body larger than the 5000000-byte cap" in r.stdout
+    assert "90003: temporary: body cut short" in r.stdout
+    assert "90004: rejected: HTTP 302 redirect to another host" in r.stdout and other.log == []
+    assert _files(cache) == ["90001.failed", "90002.failed", "90003.failed", "90004.failed",
+                             "90005.html"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0 and "5 ids: 4 fetched, 1 already cached, 0 failed" in r.stdout, r.stdout
+    assert _files(cache) == [f"{i}.html" for i in range(90001, 90006)]
+    assert all((cache / f"{i}.html").read_bytes() == _page(i) for i in PAGES)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0 and "5 already cached" in r.stdout and "; 0 requests" in r.stdout
+
+
+# Python ignores SIGINT when it starts with SIGINT ignored (a job started in the background by
+# a non-interactive shell); the child restores the usual handler, then runs the command line.
+_WITH_SIGINT = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                "from anime_genre import cli; sys.exit(cli.main())")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_crawl_process_interrupted_in_a_200_mb_download_leaves_nothing(hostile, tmp_path, sig):
+    flowing = threading.Event()
+
+    def slow_200_mb(h, page):
+        _headers(h, Content_Length=200_000_000)
+        block = b"q" * 65536
+        for k in range(3052):  # 200 MB if nobody hangs up
+            h.wfile.write(block)
+            if k == 32:  # 2 MB are on their way
+                flowing.set()
+            time.sleep(0.01)
+
+    server = hostile({90001: [slow_200_mb]})
+    cache = tmp_path / "c"
+    cmd, env = _cli("90001", "--cache", cache, "--contact", "me@example.org", "--delay", "0", "0",
+                    "--max-bytes", "300000000", "--timeout", "600", "--url", server.url,
+                    "--no-progress")
+    cmd = [cmd[0], "-c", _WITH_SIGINT, *cmd[3:]]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=tmp_path)
+    try:
+        assert flowing.wait(120), "the crawl never started downloading"
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130 and err.strip() == "interrupted", err
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    assert _files(cache) == []  # no .part, no half page, no failure record
+    report = _quick(server, cache)[0].crawl([90001])  # the next run starts clean
+    assert report.fetched == [90001] and _files(cache) == ["90001.html"]

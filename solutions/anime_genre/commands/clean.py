@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import UserError
 
 KEEP_TYPES_DEFAULT = "TV,Movie,OVA,Special"  # anime_genre.clean.KEEP_TYPES (not imported: slow)
+REQUIRED_COLUMNS = ("MAL_ID", "Name", "Type", "Genres", "Synopsis")  # anime_genre.clean's
 
 
 def add_arguments(parser) -> None:
@@ -43,7 +44,6 @@ def read_table(path: str):
     """Read a corpus table strictly (:func:`anime_genre.datasets.read_csv_file`); a missing
     file, a folder, an empty or header-only file, a ragged row, bad bytes, a missing column
     or an id that is not a whole number is a UserError naming the file and the row."""
-    from ..clean import REQUIRED_COLUMNS
     from ..datasets import read_csv_file, to_int_column
 
     df = read_csv_file(path, required=REQUIRED_COLUMNS)
@@ -54,8 +54,6 @@ def read_table(path: str):
 
 
 def main(args) -> int:
-    from ..clean import ORIGINAL_BAN_WORDS, clean_corpus, format_report
-
     if args.mal2020 == bool(args.table):
         raise UserError("give either TABLE.csv or --mal2020 (exactly one)")
     types = tuple(t.strip() for t in args.types.split(",") if t.strip())
@@ -73,6 +71,9 @@ def main(args) -> int:
     else:
         df = read_table(args.table)
         source = args.table
+    # imported once the input is read: a bad table is answered before scikit-learn loads
+    from ..clean import ORIGINAL_BAN_WORDS, clean_corpus, format_report
+
     vocabulary = None
     if args.ptb:
         from ..datasets import load_ptb_cbow

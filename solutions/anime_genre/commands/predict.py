@@ -131,6 +131,11 @@ def read_column(arg: str, column: str) -> list:
     return rows
 
 
+def _none_known(words, of: str = "") -> str:
+    """"none of the 9 words<of> is" or, for one word, "the one word<of> is not"."""
+    return f"the one word{of} is not" if len(words) == 1 else f"none of the {len(words)} words{of} is"
+
+
 def _judge(pred, text: str, empty: str) -> tuple:
     """``(words, known, status, note)`` of one synopsis: status ok, warning or rejected."""
     if not text.strip():
@@ -143,7 +148,7 @@ def _judge(pred, text: str, empty: str) -> tuple:
                                       "removed)")
     known = pred.n_known(words)
     if known == 0:
-        return words, 0, "rejected", (f"none of the {len(words)} words is in the model's "
+        return words, 0, "rejected", (_none_known(words) + f" in the model's "
                                       f"vocabulary of {len(pred.vocabulary)} terms")
     if known / len(words) < MIN_KNOWN_SHARE:
         return words, known, "warning", (f"only {known} of the {len(words)} words are known to "
@@ -241,8 +246,9 @@ def main(args) -> int:
                         "words removed): give a real synopsis")
     known = pred.n_known(words)
     if known == 0:
-        sample = ", ".join(dict.fromkeys(words[:5]))
-        raise UserError(f"none of the {len(words)} words of the synopsis ({sample}, ...) is in the "
+        distinct = list(dict.fromkeys(words))
+        sample = ", ".join(distinct[:5]) + (", ..." if len(distinct) > 5 else "")
+        raise UserError(_none_known(words, f" of the synopsis ({sample})") + f" in the "
                         f"model's vocabulary of {len(pred.vocabulary)} terms: it reads English "
                         f"synopses and has nothing to rank genres on for this text")
     if fmt != "text":

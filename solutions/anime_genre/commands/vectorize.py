@@ -44,7 +44,6 @@ def main(args) -> int:
     import numpy as np
 
     from ..datasets import read_csv_file, to_int_column
-    from ..text import TfidfVectorizer
 
     path = Path(args.table)
     if args.max_features is not None and args.max_features < 1:
@@ -58,6 +57,8 @@ def main(args) -> int:
     if df.empty:
         raise UserError(f"{path}: the table has a header but no rows; nothing to vectorize")
     docs = df[args.column].fillna("").astype(str).tolist()
+    from ..text import TfidfVectorizer  # after the input is read: scikit-learn is slow to load
+
     vec = TfidfVectorizer(min_df=_df_bound(args.min_df, False), max_df=_df_bound(args.max_df, True),
                           max_features=args.max_features, sublinear_tf=args.sublinear_tf,
                           stop_words=None if args.stop_words == "none" else "english")
