@@ -390,8 +390,9 @@ def test_model_option_may_name_the_predict_file(trained, tmp_path):
 
 
 def test_other_network_shapes(tmp_path):
-    """Two hidden layers with sigmoid, a softmax output, no hidden layer, no bigrams: the
-    fast path computes what the networks compute."""
+    """Two hidden layers with sigmoid, a softmax output, no hidden layer, no bigrams, an MLP
+    and a network without hidden layer combined by the mean of their logits (the reference's
+    heads): the fast path computes what the networks compute."""
     from anime_genre.features import BowVectorizer
     from anime_genre.model import MultiLabelClassifier
     from anime_genre.pipeline import MeanModel, Predictor, save_run_model
@@ -399,20 +400,23 @@ def test_other_network_shapes(tmp_path):
 
     texts = synthetic_texts(60)
     rng = np.random.default_rng(0)
-    for i, (kw, bigrams) in enumerate([
-            (dict(hidden_sizes=(7, 5), activation="sigmoid"), True),
-            (dict(hidden_sizes=(6,), loss="softmax"), True),
-            (dict(hidden_sizes=()), False)]):
+    for i, (kw, bigrams, combine) in enumerate([
+            (dict(hidden_sizes=(7, 5), activation="sigmoid"), True, "proba"),
+            (dict(hidden_sizes=(6,), loss="softmax"), True, "proba"),
+            (dict(hidden_sizes=()), False, "proba"),
+            (dict(hidden_sizes=(6,)), True, "logit")]):
         vec = BowVectorizer(min_df=1, max_df=1.0, bigrams=bigrams)
         vec.fit_transform([" ".join(w for w in t.lower().split()) for t in texts[:40]])
-        nets = [MultiLabelClassifier(vec.n_features, 4, sparse_input=True, seed=s, **kw)
+        nets = [MultiLabelClassifier(vec.n_features, 4, sparse_input=True, seed=s,
+                                     **(kw if s == 0 or combine == "proba" else {"hidden_sizes": ()}))
                 for s in (0, 1)]
         for net in nets:
             for p in net.params:
                 p[...] = rng.standard_normal(p.shape)
         path = tmp_path / f"m{i}.npz"
-        save_run_model(path, MeanModel(nets), vec, list("ABCD"), np.full(4, 0.5), "invented")
+        save_run_model(path, MeanModel(nets, combine=combine), vec, list("ABCD"), np.full(4, 0.5),
+                       "invented")
         fast = FastPredictor.load(path)
-        assert fast.fast
+        assert fast.fast and fast.combine == combine
         np.testing.assert_allclose(fast.predict_proba(texts), Predictor.load(path).predict_proba(texts),
                                    rtol=0, atol=2e-6)

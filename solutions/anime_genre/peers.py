@@ -33,52 +33,9 @@ import numpy as np
 
 from .baselines import Corpus, Method, tuned_micro_f1
 from .features import BowVectorizer
-from .functions import sigmoid
-
-
-def platt(S_val, Y_val, iters=30):
-    """Per-genre Platt scaling fitted on validation: ``(a, b)``, each (K,), such that
-    ``sigmoid(a * S + b)`` are probabilities (:func:`apply_platt`).
-
-    S_val: (n, K) scores (a decision function, a log-odds, a ridge prediction), Y_val: (n, K)
-    0/1. Why: the thresholds are tuned on a 0.01 grid in [0.01, 0.99], which cannot resolve
-    a margin of 3.2 from one of 4.5 or two naive-Bayes probabilities of 1 - 1e-9, and an
-    ensemble can only average scores that mean the same thing. The map is increasing per
-    genre, so it changes nothing that the tuned thresholds can reach on validation beyond the
-    grid's resolution. Platt's smoothed targets ((N+ + 1) / (N+ + 2), 1 / (N- + 2)) keep a
-    genre that the scores separate perfectly from sending ``a`` to infinity; a few Newton
-    steps on the two parameters converge (the loss is convex).
-    """
-    S = np.asarray(S_val, dtype=np.float64)
-    Y = np.asarray(Y_val, dtype=bool)
-    n, K = S.shape
-    a, b = np.ones(K), np.zeros(K)
-    for j in range(K):
-        s = S[:, j]
-        pos = int(Y[:, j].sum())
-        t = np.where(Y[:, j], (pos + 1) / (pos + 2), 1 / (n - pos + 2))
-        # Newton on standardised scores (well conditioned whatever the scale of the scores)
-        mu, sd = s.mean(), s.std() + 1e-12
-        z = (s - mu) / sd
-        w = np.zeros(2)                                  # slope, intercept on z
-        for _ in range(iters):
-            p = sigmoid(w[0] * z + w[1])
-            g = np.array([np.dot(p - t, z), np.sum(p - t)])
-            h = p * (1 - p)
-            H = np.array([[np.dot(h, z * z), np.dot(h, z)], [np.dot(h, z), h.sum()]])
-            H[np.diag_indices(2)] += 1e-9
-            step = np.linalg.solve(H, g)
-            w -= step
-            if np.abs(step).max() < 1e-8:
-                break
-        a[j], b[j] = w[0] / sd, w[1] - w[0] * mu / sd
-    return a, b
-
-
-def apply_platt(S, ab):
-    """(n, K) probabilities ``sigmoid(a * S + b)`` (``ab`` from :func:`platt`)."""
-    a, b = ab
-    return sigmoid(np.asarray(S, dtype=np.float64) * a + b)
+# Platt scaling lives with the reference's numpy heads (it calibrates them too); imported
+# here under its old name, ``peers.platt``
+from .heads import apply_platt, platt  # noqa: F401
 
 
 def describe(setting: dict) -> str:

@@ -30,6 +30,8 @@ from .baselines import REFERENCE_CONFIG as _REF
 from .baselines import Corpus, train_classifier
 from .errors import DataNotFoundError, UserError
 from .features import BowVectorizer
+from .functions import sigmoid
+from .heads import fit_heads
 from .predictor import MODEL_FORMAT, MODEL_VERSION, read_run_model, write_compact
 
 CACHE_VERSION = 2
@@ -41,7 +43,8 @@ SYNTHETIC_BANNER = ("RUNNING ON THE SYNTHETIC CORPUS: {why} The figures below de
 class RunConfig:
     """Everything a run depends on. Synthetic settings are used only on synthetic data.
     The model settings default to the benchmark's reference (``baselines.REFERENCE_CONFIG``):
-    the mean of ``n_models`` bag-of-words MLPs."""
+    ``n_models`` bag-of-words MLPs and the closed-form heads (naive Bayes ``nb_alpha``, ridge
+    ``ridge_alpha``; None: left out), combined as ``combine`` says."""
 
     synthetic: bool = False
     data_home: str | None = None
@@ -62,6 +65,9 @@ class RunConfig:
     max_epochs: int = _REF.max_epochs
     patience: int = _REF.patience
     n_models: int = _REF.n_models
+    nb_alpha: float | None = _REF.nb_alpha
+    ridge_alpha: float | None = _REF.ridge_alpha
+    combine: str = _REF.combine
     seed: int = _REF.seed
     # OpenBLAS threads for the whole run (None: the library's default). See
     # ``benchmark.run_benchmark`` for the measurement behind 1.
@@ -245,7 +251,8 @@ def _run_pipeline(cfg: RunConfig, out_dir, cache_dir, log, progress) -> dict:
 
     batch_size = cfg.synthetic_batch_size if source == "synthetic" else cfg.batch_size
     train_params = {k: getattr(cfg, k) for k in ("hidden", "dropout", "loss", "gamma", "lr",
-                                                  "max_epochs", "patience", "seed", "n_models")}
+                                                  "max_epochs", "patience", "seed", "n_models",
+                                                  "nb_alpha", "ridge_alpha", "combine")}
     train_params["batch_size"] = batch_size
 
     def train():
@@ -258,12 +265,17 @@ def _run_pipeline(cfg: RunConfig, out_dir, cache_dir, log, progress) -> dict:
             log(f"[train] network {i + 1}: {hist['epochs']} epochs, best epoch {hist['best_epoch']}")
             packed.append(_pack(m))
             hists.append(hist)
+        # the closed-form heads, calibrated on validation, as networks without hidden layer
+        for name, net, info in fit_heads(X, Ytr, Xv, Yv, nb_alpha=cfg.nb_alpha,
+                                         ridge_alpha=cfg.ridge_alpha):
+            log(f"[train] {name} head {info}")
+            packed.append(_pack(net))
         # The cache holds configurations and weights only, not the layers' gradient and
         # activation buffers (which would triple the file).
         return packed, hists
 
     (packed, histories), k_train = cache.run("train", train_params, [k_vec], train)
-    model = MeanModel([_unpack(p) for p in packed])
+    model = MeanModel([_unpack(p) for p in packed], combine=cfg.combine)
     history = histories[0]
 
     P_val = model.predict_proba(Xv)
@@ -315,7 +327,8 @@ def _run_pipeline(cfg: RunConfig, out_dir, cache_dir, log, progress) -> dict:
         "report", {"banner": banner, "bench": bench[1] if bench else None},
         [k_eval, k_gamma], lambda: _render_report(rep, c, clean_report, history, test_metrics,
                                                   P_test, gamma_rows, banner, source, vec,
-                                                  bench[0] if bench else None, len(histories)))
+                                                  bench[0] if bench else None, len(histories),
+                                                  len(packed) - len(histories), cfg.combine))
 
     # ---- the run folder
     for name, png in figures.items():
@@ -329,7 +342,9 @@ def _run_pipeline(cfg: RunConfig, out_dir, cache_dir, log, progress) -> dict:
         "package_version": __version__, "config": dataclasses.asdict(cfg),
         "clean": {k: clean_report[k] for k in ("rows_in", "rows_out", "removed", "n_genres")},
         "split": {"n_train": len(c.train), "n_val": len(c.val), "n_test": len(c.test)},
-        "n_features": vec.n_features, "n_models": len(histories), "history": _plain(history),
+        "n_features": vec.n_features, "n_models": len(histories),
+        "heads": {"nb_alpha": cfg.nb_alpha, "ridge_alpha": cfg.ridge_alpha},
+        "combine": cfg.combine, "history": _plain(history),
         "histories": _plain(histories),
         "thresholds": dict(zip(c.genres, map(float, thresholds))),
         "test": test_metrics, "gamma_sweep": gamma_rows, "stages": cache.records,
@@ -416,16 +431,45 @@ def _unpack(packed):
     return model.eval()
 
 
-class MeanModel:
-    """Several trained networks as one: ``predict_proba`` is the mean of theirs, (N, K)."""
+COMBINES = ("proba", "logit")
 
-    def __init__(self, models):
+
+def _logits(model, X, batch_size=2048):
+    """(N, K) logits of a network in evaluation mode (its mode is restored), in batches."""
+    was_training = model.training
+    model.eval()
+    try:
+        parts = [model.forward(X[s:s + batch_size]) for s in range(0, X.shape[0], batch_size)]
+        return (np.concatenate(parts) if parts
+                else np.zeros((0, model.config["output_size"]), model.dtype))
+    finally:
+        if was_training:
+            model.train()
+
+
+class MeanModel:
+    """Several trained networks as one, (N, K) ``predict_proba``: with ``combine="proba"``
+    the mean of their probabilities, with ``"logit"`` the sigmoid of the mean of their
+    log-odds (the logits of sigmoid-output networks; the reference's heads are such networks
+    without hidden layer, see ``anime_genre.heads``)."""
+
+    def __init__(self, models, combine="proba"):
         if not models:
             raise ValueError("MeanModel needs at least one network")
+        if combine not in COMBINES:
+            raise ValueError(f"combine must be one of {COMBINES}, got {combine!r}")
+        if combine == "logit" and any(m.config["loss"] == "softmax" for m in models):
+            raise ValueError("combine='logit' needs sigmoid outputs (no softmax network)")
         self.models = list(models)
         self.config = self.models[0].config
+        self.combine = combine
 
     def predict_proba(self, X):
+        if self.combine == "logit":
+            Z = _logits(self.models[0], X).astype(np.float64)
+            for m in self.models[1:]:
+                Z += _logits(m, X)
+            return sigmoid(Z / len(self.models))
         P = self.models[0].predict_proba(X)
         for m in self.models[1:]:
             P = P + m.predict_proba(X)
@@ -445,7 +489,8 @@ def save_run_model(path, model, vec: BowVectorizer, genres, thresholds, source):
     the probabilities by about 1e-3, far below what moves a tuned threshold decision."""
     models = model.models if isinstance(model, MeanModel) else [model]
     meta = {"format": MODEL_FORMAT, "format_version": MODEL_VERSION, "package_version": __version__,
-            "model_configs": [m.config for m in models], "vectorizer": vec.settings(),
+            "model_configs": [m.config for m in models],
+            "combine": getattr(model, "combine", "proba"), "vectorizer": vec.settings(),
             "genres": list(genres), "source": source,
             "created": datetime.now().isoformat(timespec="seconds")}
     arrays = {}
@@ -487,7 +532,7 @@ class Predictor:
                         raise ValueError(f"model{j}_param_{i} has shape {a.shape}, expected {p.shape}")
                     p[...] = a
                 nets.append(net.eval())
-            model = MeanModel(nets)
+            model = MeanModel(nets, combine=meta.get("combine", "proba"))
             vec = BowVectorizer.from_arrays(meta["vectorizer"], arrays["vec_terms"], arrays["vec_idf"])
             genres, th = list(meta["genres"]), arrays["thresholds"]
             if len(genres) != model.config["output_size"] or th.shape != (len(genres),):
@@ -508,7 +553,7 @@ class Predictor:
 # ----------------------------------------------------------------------------- report
 
 def _render_report(rep, c, clean_report, history, test_metrics, P_test, gamma_rows, banner,
-                   source, vec, bench, n_models=1):
+                   source, vec, bench, n_models=1, n_heads=0, combine="proba"):
     from . import postmortem
 
     Yt = c.Y[c.test]
@@ -520,8 +565,13 @@ def _render_report(rep, c, clean_report, history, test_metrics, P_test, gamma_ro
              f"{len(c.test)} (train / validation / test, iterative stratification). Features: "
              f"{vec.n_features} TF-IDF terms (sublinear, unigrams + bigrams, min_df "
              f"{vec.min_df}). Model: "
-             + (f"the mean of {n_models} sparse MLPs (different seeds)" if n_models > 1 else "a sparse MLP")
-             + ", thresholds tuned per genre on validation.")
+             + (f"{n_models} sparse MLPs (different seeds)" if n_models > 1 else "a sparse MLP")
+             + (f" and {n_heads} closed-form heads (naive Bayes, ridge; Platt-calibrated on "
+                f"validation)" if n_heads else "")
+             + (", combined by the mean of their log-odds" if combine == "logit" and
+                n_models + n_heads > 1 else
+                ", their probabilities averaged" if n_models + n_heads > 1 else "")
+             + "; thresholds tuned per genre on validation.")
     doc.heading("Test results")
     doc.table(["metric", "tuned thresholds", "threshold 0.5"], [
         ["micro-F1", test_metrics["micro_f1"], test_metrics["micro_f1_at_05"]],

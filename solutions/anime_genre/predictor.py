@@ -9,10 +9,14 @@ small file with the rest of what predicting needs (``model.predict.npz``, see
   text was cleaned with, as UTF-8 text joined by newlines (uint8);
 - ``idf`` (V,) float32; ``m{m}_b0`` and, for the later layers, ``m{m}_W{i}``, ``m{m}_b{i}``
   of network m; ``thresholds`` (K,);
-- ``meta``: JSON with the genres, each network's layer sizes, activation and output, and the
-  size and header hash of the ``model.npz`` it belongs to (a stale file is ignored).
+- ``meta``: JSON with the genres, each network's layer sizes, activation and output, how
+  the networks are combined (``combine``: "proba", the mean of their probabilities, or
+  "logit", the sigmoid of the mean of their log-odds; the reference's naive-Bayes and ridge
+  heads are networks without hidden layer), and the size and header hash of the
+  ``model.npz`` it belongs to (a stale file is ignored).
 
-The first-layer weights (V x H per network, float16, 61 MB for mal2020) are not copied: they
+The first-layer weights (V x H per network, float16: 10 MB for the mal2020 reference's MLP,
+3 MB for each of its heads, whose H is the number of genres) are not copied: they
 are memory-mapped from ``model.npz`` (written uncompressed), so one synopsis reads the few
 hundred rows of its terms, not the matrices. Nothing here imports scikit-learn, scipy or
 pandas. :class:`FastPredictor` gives the probabilities of ``Predictor`` (same cleaning,
@@ -171,10 +175,14 @@ def _compact_arrays(meta, arrays, stop_words, first_shapes) -> tuple:
             out[f"m{m}_b{i}"] = b.astype(dtype)
         nets.append({"sizes": sizes, "activation": config.get("activation", "relu"),
                      "loss": config.get("loss", "bce"), "dtype": dtype.name})
+    combine = meta.get("combine", "proba")
+    if combine not in ("proba", "logit") or (combine == "logit" and any(
+            net["loss"] == "softmax" for net in nets)):
+        raise ValueError(f"networks combined by {combine!r}")
     cmeta = {"format": COMPACT_FORMAT, "format_version": COMPACT_VERSION,
              "package_version": meta.get("package_version"), "source": meta.get("source"),
              "created": meta.get("created"), "genres": genres, "networks": nets,
-             "vectorizer": settings}
+             "combine": combine, "vectorizer": settings}
     return cmeta, out
 
 
@@ -264,6 +272,7 @@ class FastPredictor:
         self.bigrams = bool(meta["vectorizer"]["bigrams"])
         self.sublinear_tf = bool(meta["vectorizer"]["sublinear_tf"])
         self.nets = meta["networks"]
+        self.combine = meta.get("combine", "proba")
         if not self.nets or len(first) != len(self.nets):
             raise ValueError("first-layer weights and networks disagree")
         if self.idf.shape != (len(self.terms),) or self.thresholds.shape != (len(self.genres),):
@@ -425,7 +434,9 @@ class FastPredictor:
                 for W, e, layers in zip(Ws, ends, self.layers)]
 
     def predict_proba_words(self, word_lists) -> np.ndarray:
-        """(n, K) float64 probabilities of cleaned word lists (mean over the networks)."""
+        """(n, K) float64 probabilities of cleaned word lists: the mean of the networks'
+        probabilities, or with ``combine == "logit"`` the sigmoid of the mean of their
+        logits."""
         from .functions import sigmoid, softmax
 
         if not len(word_lists):
@@ -436,9 +447,13 @@ class FastPredictor:
             for W, b in layers[1:]:
                 x = np.maximum(x, 0) if net["activation"] == "relu" else sigmoid(x)
                 x = x @ W + b
-            p = softmax(x) if net["loss"] == "softmax" else sigmoid(x)
+            if self.combine == "logit":     # summed in float64: one ulp of float32
+                p = x.astype(np.float64)    # logits must not move a probability by 1e-7
+            else:
+                p = softmax(x) if net["loss"] == "softmax" else sigmoid(x)
             P = p if P is None else P + p
-        return (P / len(self.nets)).astype(np.float64)
+        P = P / len(self.nets)
+        return (sigmoid(P) if self.combine == "logit" else P).astype(np.float64)
 
     def predict_proba(self, synopses) -> np.ndarray:
         """(n, K) float64: ``pipeline.Predictor.predict_proba`` of the same synopses."""
