@@ -158,6 +158,7 @@ def _setup_statements(index: int, source: str) -> list[_Statement]:
     lines = source.split("\n")
     keep = []
     for node in tree.body:
+        text = _segment(lines, node)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             if any(n.split(".")[0] in ("autograder", "anime_genre") for n in names) or \
@@ -165,15 +166,11 @@ def _setup_statements(index: int, source: str) -> list[_Statement]:
                 continue
             deps, more = None, set()
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            deps, more = set(), None          # names inside a body are looked up only when called
+            deps, more = set(), _global_loads(text, node)  # a body's names are looked up when called
         elif isinstance(node, ast.Assign) or (isinstance(node, ast.AnnAssign) and node.value is not None):
-            deps = more = None
+            deps = more = _global_loads(text, node)
         else:
             continue
-        text = _segment(lines, node)
-        if more is None:
-            more = _global_loads(text, node)
-            deps = more if deps is None else deps
         keep.append(_Statement(index, text, _bound(node), deps, more, _forbidden(node)))
     return keep
 
