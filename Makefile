@@ -63,8 +63,12 @@ lock: | $(BIN)/uv
 run: $(STAMP)
 	$(BIN)/anime-genre run
 
+# One pytest worker per core (pytest-xdist); each test file stays on one worker, so a module's
+# expensive fixture (a graded class, a built course) is built once. The slowest files are handed
+# out first (tests/conftest.py orders them).
+TEST_WORKERS ?= auto
 test: setup
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 course: $(STAMP)
 	$(BIN)/python -m autograder build-course

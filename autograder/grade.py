@@ -254,6 +254,11 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
         notes.append(f"execution stopped: the kernel died ({str(exc).splitlines()[0][:120]})")
     except Exception as exc:   # a kernel that cannot start is reported, grading goes on
         notes.append(f"execution failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}")
+    finally:
+        # the manager is ours (nbclient cleans up only managers it made): stop the kernel,
+        # end its sandbox and close every ZMQ socket and context now
+        client.km = km
+        client._cleanup_kernel()
     if client._skipped:
         why = (f"a cell ran longer than {cell_timeout:g} s" if client._stuck
                else f"the notebook time limit of {notebook_timeout:g} s was used up")

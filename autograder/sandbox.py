@@ -834,10 +834,46 @@ if AsyncKernelManager is not None:
     # printed fast and called os._exit, measured with libzmq 4.3.5).
     RECONNECT_AFTER_MS = 24 * 3600 * 1000
 
+    class _OwningContext(zmq.asyncio.Context):
+        """A context that holds its sockets strongly and closes them before it ends.
+
+        pyzmq's context knows its sockets only by weak reference. When a context and its
+        sockets become garbage in one reference cycle (a kernel client and its channels),
+        the weak references are cleared before any finalizer runs: the context's finalizer
+        then waits in ``term()`` for sockets it can no longer see or close - forever. A
+        grade-class worker hung there, inside the garbage collection of a later notebook."""
+
+        _owned_sockets: list = []      # (declared: pyzmq takes other attributes for options)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._owned_sockets = []
+
+        def socket(self, *args, **kwargs):
+            sock = super().socket(*args, **kwargs)
+            self._owned_sockets.append(sock)
+            return sock
+
+        def _close_owned(self) -> None:
+            for sock in getattr(self, "_owned_sockets", ()):
+                try:
+                    sock.close(linger=0)
+                except Exception:   # noqa: BLE001 - already closed
+                    pass
+            self._owned_sockets = []
+
+        def destroy(self, linger=None):
+            self._close_owned()
+            super().destroy(linger=0 if linger is None else linger)
+
+        def __del__(self):
+            self._close_owned()       # (in a dead cycle the sockets are still intact here)
+            super().__del__()
+
     def _bounded_context(max_message_bytes: int):
         """A ZMQ context whose sockets drop any message over ``max_message_bytes`` and do not
         reconnect while a notebook is graded."""
-        ctx = zmq.asyncio.Context()
+        ctx = _OwningContext()
         ctx.setsockopt(zmq.MAXMSGSIZE, int(max_message_bytes))
         ctx.setsockopt(zmq.RECONNECT_IVL, RECONNECT_AFTER_MS)
         return ctx
@@ -885,7 +921,9 @@ if AsyncKernelManager is not None:
 
         def client(self, **kwargs):
             kwargs.setdefault("max_message_bytes", self.max_message_bytes)
-            return super().client(**kwargs)
+            kc = super().client(**kwargs)
+            self._clients = getattr(self, "_clients", []) + [kc]
+            return kc
 
         async def _async_pre_start_kernel(self, **kw):
             self.sandbox = Sandbox(SandboxLimits(**dict(self.limits)), copy_from=None,
@@ -935,8 +973,31 @@ if AsyncKernelManager is not None:
             try:
                 await super()._async_cleanup_resources(restart=restart)
             finally:
+                if not restart:
+                    self._close_clients()
                 if self.sandbox is not None:
                     self.sandbox.close()
+
+        # (jupyter_client binds ``cleanup_resources`` to its own coroutine, not to the method:
+        # without this, nbclient's clean-up after a kernel that died would skip ours)
+        cleanup_resources = _async_cleanup_resources
+
+        def _close_clients(self) -> None:
+            """Close our clients' sockets and end their contexts now. Left to the garbage
+            collector, a context and its sockets die in one cycle: the context's finalizer
+            runs first, no longer sees the sockets (their weak references are gone) and
+            waits forever for them to close - a grading process that grades a second
+            notebook hung there (zmq ``Context.term`` inside a later, unrelated collection)."""
+            for kc in getattr(self, "_clients", []):
+                try:
+                    kc.stop_channels()
+                except Exception:   # noqa: BLE001 - a channel already closed
+                    pass
+                try:
+                    kc.context.destroy(linger=0)
+                except Exception:   # noqa: BLE001
+                    pass
+            self._clients = []
 
         def exit_status(self):
             """The kernel process's return code (negative: killed by that signal), or None."""

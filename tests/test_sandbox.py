@@ -337,3 +337,66 @@ def test_a_killed_grader_leaves_nothing_after_the_next_run(tmp_path):
         time.sleep(0.1)
     assert [p for p in left if os.path.exists(p)] == []
     assert [n for n in os.listdir(tmp_path) if n.startswith(("ag-", "autograder-runtime-"))] == []
+
+
+@pytest.mark.parametrize("path", ["grade", "nbgrader"])
+def test_a_graded_notebook_leaves_no_open_zmq_context(tmp_path, path):
+    """Every ZMQ context the kernel's manager and clients opened is ended when the notebook is
+    done, on the grade path (``execute_notebook``) and in nbgrader's executor (``ClassExecute``,
+    which grade-class and ``nbgrader autograde`` use). One left to the garbage collector hung a
+    grade-class worker in its *next* notebook (the context's finalizer waited forever for
+    sockets of the same dead cycle)."""
+    import gc
+
+    import nbformat
+    import zmq
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.classexec import ClassExecute
+    from autograder.grade import execute_notebook
+    _needs_bwrap()
+
+    def open_contexts():
+        gc.collect()
+        return {id(o) for o in gc.get_objects() if isinstance(o, zmq.Context) and not o.closed}
+
+    before = open_contexts()
+    for n in range(2):                      # the second notebook is where the worker hung
+        nb = new_notebook(cells=[new_code_cell(f"print({n} + 1)")])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb = nbformat.from_dict(nb)
+        if path == "grade":
+            execute_notebook(nb, tmp_path, cell_timeout=60)
+        else:
+            nb, _ = ClassExecute(timeout=60).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+        assert nb.cells[0].outputs[0]["text"].strip() == str(n + 1)
+        assert open_contexts() - before == set(), f"notebook {n + 1} left a ZMQ context open"
+
+
+def test_a_context_collected_with_its_sockets_in_one_cycle_does_not_hang(tmp_path):
+    """The kernel's manager and clients use contexts that own their sockets: garbage made of a
+    context, a socket with a message still queued and a reference cycle is collected at once
+    (pyzmq's own context waits forever there: its finalizer can no longer see the socket)."""
+    from autograder.sandbox import SandboxKernelManager
+    km = SandboxKernelManager(kernel_name="python3")
+    assert type(km.context).__name__ == "_OwningContext"
+    assert type(km.client().context).__name__ == "_OwningContext"
+    km.context.destroy()
+    code = textwrap.dedent(f"""
+        import gc
+        import zmq
+        from autograder.sandbox import SandboxKernelManager
+        ctx = SandboxKernelManager(kernel_name="python3").client().context
+        class Holder:
+            pass
+        h = Holder()
+        h.ctx, h.sock, h.me = ctx, ctx.socket(zmq.DEALER), h
+        h.sock.connect("ipc://{tmp_path}/nobody-listens")
+        h.sock.send(b"queued")
+        del h, ctx
+        gc.collect()
+        print("collected")
+    """)
+    # (the timeout is a safety net for the hang this test is about, not a budget)
+    p = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert p.stdout.strip() == "collected", p.stderr[-2000:]

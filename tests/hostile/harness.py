@@ -145,12 +145,27 @@ def cgroups() -> set:
     return out
 
 
-def left_cgroups(before: set, own_tmp: list, uids=None) -> list:
+def left_cgroups(before: set, own_tmp: list, uids=None, settle: float = 240) -> list:
     """Sandbox cgroups made since ``before`` and still there. A cgroup is named after its
     sandbox's folder (``...ag-XXXX``): one whose folder still exists in /tmp belongs to a live
     sandbox of another run on this machine and is not counted; ours live in ``own_tmp``. With
     ``uids``, only cgroups made by those users count (cgroups are machine-wide: a root test
-    run beside this one makes its own, owned by root)."""
+    run beside this one makes its own, owned by root).
+
+    Tests run in parallel (one pytest worker per core), and another test's sandbox may keep its
+    folder in that test's own temporary folder: its cgroup looks new here while it lives. Every
+    run of ours is over when this is called, so a cgroup of ours never goes away by itself; one
+    that disappears within ``settle`` seconds (a safety net, longer than any test's notebook
+    timeout) was another test's."""
+    out = _new_cgroups(before, own_tmp, uids)
+    deadline = time.monotonic() + settle
+    while out and time.monotonic() < deadline:
+        time.sleep(1)
+        out = [cg for cg in out if os.path.exists(f"/sys/fs/cgroup/{cg}")]
+    return out
+
+
+def _new_cgroups(before: set, own_tmp: list, uids=None) -> list:
     out = []
     for cg in sorted(cgroups() - before):
         if uids is not None:
