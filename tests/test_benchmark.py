@@ -124,7 +124,7 @@ def test_every_peer_has_a_row_with_its_choice(fitted_peers):
     methods, by = fitted_peers
     assert [m.name for m in methods] == ["peer-logreg", "peer-linear-svm",
                                          "peer-sgd-modified-huber", "peer-multinomial-nb",
-                                         "peer-ridge", "peer-ensemble"]
+                                         "peer-ridge", "peer-nbsvm", "peer-ensemble"]
     for m in methods[:-1]:
         info = by[m.name]["info"]
         assert info["chosen"] in [g["setting"] for g in info["grid"]]
@@ -163,7 +163,7 @@ def test_peers_never_look_at_the_test_split(synthetic_corpus):
     for i, j in zip(c.test, rng.permutation(c.test)):
         texts[i] = c.texts[j][::-1]
     scrambled = dataclasses.replace(c, Y=Y, texts=texts)
-    for cls in (peers.LinearSVMPeer, peers.NaiveBayesPeer, peers.RidgePeer):
+    for cls in (peers.LinearSVMPeer, peers.NaiveBayesPeer, peers.RidgePeer, peers.NBSVMPeer):
         a, b = cls(), cls()
         Pv_a, _ = a.fit_predict(c)
         Pv_b, _ = b.fit_predict(scrambled)
@@ -231,7 +231,7 @@ def test_benchmark_cli_peers_on_synthetic(tmp_path):
     names = [m["name"] for m in result["methods"]]
     ft = ["peer-fasttext"] if "peer-fasttext" in names else []
     check_schema(result, ["peer-logreg", "peer-linear-svm", "peer-sgd-modified-huber",
-                          "peer-multinomial-nb", "peer-ridge", *ft, "peer-ensemble",
+                          "peer-multinomial-nb", "peer-ridge", "peer-nbsvm", *ft, "peer-ensemble",
                           "bow-linear-wbce", "reference"])
     by = {m["name"]: m for m in result["methods"]}
     # fastText is a real row or recorded absent, in the JSON and under the table

@@ -222,7 +222,8 @@ def tiny_model(tmp_path_factory):
     words the model knows, not about its probabilities)."""
     from anime_genre.features import BowVectorizer
     from anime_genre.model import MultiLabelClassifier
-    from anime_genre.pipeline import MeanModel, save_run_model
+    from anime_genre.model import MeanModel
+    from anime_genre.pipeline import save_run_model
 
     texts = ["ninja sword village fight", "school club love letter", "space robot pilot war",
              "ninja village secret", "love school festival", "robot war space colony"]

@@ -74,6 +74,44 @@ def test_ridge_default_tolerance_is_close_enough():
     np.testing.assert_allclose(heads.linear_scores(X, W, b), ref.predict(X.toarray()), atol=1e-3)
 
 
+def test_nb_log_ratio_counts_word_presence():
+    """r[v, k] from the counts of shows containing word v, written out by hand (1e-12)."""
+    X, Y = data()
+    alpha = 1.0
+    R = heads.nb_log_ratio(X, Y, alpha)
+    D = (X.toarray() > 0).astype(np.float64)
+    for k in range(Y.shape[1]):
+        p = D[Y[:, k] == 1].sum(axis=0) + alpha
+        q = D[Y[:, k] == 0].sum(axis=0) + alpha
+        np.testing.assert_allclose(R[:, k], np.log(p / p.sum()) - np.log(q / q.sum()), atol=1e-12)
+    # a feature's value does not matter, only its presence
+    X2 = X.copy()
+    X2.data *= 7.0
+    np.testing.assert_allclose(heads.nb_log_ratio(X2, Y, alpha), R, atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 3.0])
+def test_nb_ridge_is_ridge_on_each_genres_scaled_features(alpha):
+    """Genre k of the NB-scaled ridge equals scikit-learn's Ridge (Cholesky) on X @ diag(|r_k|),
+    its coefficients mapped back to X (coef * |r_k|): 1e-6, CG to tol 1e-10."""
+    from sklearn.linear_model import Ridge
+
+    X, Y = data()
+    W, b, info = heads.nb_ridge_fit(X, Y, alpha=alpha, nb_alpha=1.0, tol=1e-10, max_iter=2000)
+    R = np.abs(heads.nb_log_ratio(X, Y, 1.0))
+    Xd = X.toarray().astype(np.float64)
+    for k in range(Y.shape[1]):
+        ref = Ridge(alpha=alpha, solver="cholesky").fit(Xd * R[:, k], Y[:, k])
+        np.testing.assert_allclose(W[:, k], ref.coef_ * R[:, k], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(b[k], ref.intercept_, rtol=0, atol=1e-6)
+    assert 0 < info["iterations"] < 2000 and info["nb_alpha"] == 1.0
+    # a scale of ones is plain ridge
+    W1, b1, _ = heads.ridge_fit(X, Y, alpha=alpha, tol=1e-10, max_iter=2000, scale=np.ones_like(R))
+    W0, b0, _ = heads.ridge_fit(X, Y, alpha=alpha, tol=1e-10, max_iter=2000)
+    np.testing.assert_allclose(W1, W0, atol=1e-12)
+    np.testing.assert_allclose(b1, b0, atol=1e-12)
+
+
 def test_fold_platt_is_platt_of_the_scores():
     X, Y = data()
     W, b = heads.naive_bayes_fit(X, Y, alpha=0.1)
@@ -90,9 +128,10 @@ def test_fit_heads_are_networks_giving_the_calibrated_probabilities():
     X, Y = data(n=200, seed=2)
     Xv, Yv = X[150:], Y[150:]
     X, Y = X[:150], Y[:150]
-    nets = heads.fit_heads(X, Y, Xv, Yv, nb_alpha=0.1, ridge_alpha=1.0)
-    assert [name for name, _, _ in nets] == ["naive-bayes", "ridge"]
-    fits = [heads.naive_bayes_fit(X, Y, 0.1), heads.ridge_fit(X, Y, 1.0)[:2]]
+    nets = heads.fit_heads(X, Y, Xv, Yv, nb_alpha=0.1, ridge_alpha=1.0, nb_ridge_alpha=3.0)
+    assert [name for name, _, _ in nets] == ["naive-bayes", "ridge", "nb-ridge"]
+    fits = [heads.naive_bayes_fit(X, Y, 0.1), heads.ridge_fit(X, Y, 1.0)[:2],
+            heads.nb_ridge_fit(X, Y, 3.0)[:2]]
     for (name, net, _), (W, b) in zip(nets, fits):
         assert net.config["hidden_sizes"] == [] and net.config["sparse_input"]
         ab = heads.platt(heads.linear_scores(Xv, W, b), Yv)
@@ -104,7 +143,7 @@ def test_fit_heads_are_networks_giving_the_calibrated_probabilities():
 def test_logit_mean_of_networks():
     """MeanModel(combine="logit") is the sigmoid of the mean of the members' logits."""
     from anime_genre.model import MultiLabelClassifier
-    from anime_genre.pipeline import MeanModel
+    from anime_genre.model import MeanModel
 
     X, Y = data()
     nets = [MultiLabelClassifier(X.shape[1], Y.shape[1], hidden_sizes=h, dropout=0.5,

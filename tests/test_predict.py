@@ -115,7 +115,8 @@ def test_saved_model_round_trip(tmp_path):
     vocabulary come back exactly."""
     from anime_genre.features import BowVectorizer
     from anime_genre.model import MultiLabelClassifier
-    from anime_genre.pipeline import MeanModel, Predictor, save_run_model
+    from anime_genre.model import MeanModel
+    from anime_genre.pipeline import Predictor, save_run_model
 
     texts = ["ninja sword village fight", "school club love letter", "space robot pilot war",
              "ninja village secret", "love school festival", "robot war space colony"]
@@ -351,7 +352,8 @@ def test_run_folder_without_predict_file(trained, tmp_path):
 def small_model(path, seed=0):
     from anime_genre.features import BowVectorizer
     from anime_genre.model import MultiLabelClassifier
-    from anime_genre.pipeline import MeanModel, save_run_model
+    from anime_genre.model import MeanModel
+    from anime_genre.pipeline import save_run_model
 
     texts = ["ninja sword village fight", "school club love letter", "space robot pilot war",
              "ninja village secret", "love school festival", "robot war space colony"]
@@ -395,7 +397,8 @@ def test_other_network_shapes(tmp_path):
     heads): the fast path computes what the networks compute."""
     from anime_genre.features import BowVectorizer
     from anime_genre.model import MultiLabelClassifier
-    from anime_genre.pipeline import MeanModel, Predictor, save_run_model
+    from anime_genre.model import MeanModel
+    from anime_genre.pipeline import Predictor, save_run_model
     from anime_genre.predictor import FastPredictor
 
     texts = synthetic_texts(60)

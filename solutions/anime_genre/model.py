@@ -207,3 +207,50 @@ def _plain(value):
         return None
     arr = np.asarray(value, dtype=float)
     return float(arr) if arr.ndim == 0 else arr.tolist()
+
+
+# ----------------------------------------------------------------------------- ensembles
+
+COMBINES = ("proba", "logit")
+
+
+def _logits(model, X, batch_size=2048):
+    """(N, K) logits of a network in evaluation mode (its mode is restored), in batches."""
+    was_training = model.training
+    model.eval()
+    try:
+        parts = [model.forward(X[s:s + batch_size]) for s in range(0, X.shape[0], batch_size)]
+        return (np.concatenate(parts) if parts
+                else np.zeros((0, model.config["output_size"]), model.dtype))
+    finally:
+        if was_training:
+            model.train()
+
+
+class MeanModel:
+    """Several trained networks as one, (N, K) ``predict_proba``: with ``combine="proba"``
+    the mean of their probabilities, with ``"logit"`` the sigmoid of the mean of their
+    log-odds (the logits of sigmoid-output networks; the reference's heads are such networks
+    without hidden layer, see ``anime_genre.heads``)."""
+
+    def __init__(self, models, combine="proba"):
+        if not models:
+            raise ValueError("MeanModel needs at least one network")
+        if combine not in COMBINES:
+            raise ValueError(f"combine must be one of {COMBINES}, got {combine!r}")
+        if combine == "logit" and any(m.config["loss"] == "softmax" for m in models):
+            raise ValueError("combine='logit' needs sigmoid outputs (no softmax network)")
+        self.models = list(models)
+        self.config = self.models[0].config
+        self.combine = combine
+
+    def predict_proba(self, X):
+        if self.combine == "logit":
+            Z = _logits(self.models[0], X).astype(np.float64)
+            for m in self.models[1:]:
+                Z += _logits(m, X)
+            return sigmoid(Z / len(self.models))
+        P = self.models[0].predict_proba(X)
+        for m in self.models[1:]:
+            P = P + m.predict_proba(X)
+        return P / len(self.models)

@@ -218,6 +218,57 @@ class RidgePeer(TunedPeer):
         return np.asarray(model.predict(X), dtype=np.float64).reshape(X.shape[0], -1)
 
 
+class NBSVMPeer(TunedPeer):
+    """NBSVM (Wang & Manning, 2012): per genre, a linear SVM (LinearSVC) on the TF-IDF
+    rescaled by the naive-Bayes log-count ratios of word presence, ``x * |r_k|``
+    (:func:`~anime_genre.heads.nb_log_ratio`, smoothing 1), C tuned. The peer of the
+    reference's naive-Bayes-scaled ridge head: the same features, a hinge loss and
+    scikit-learn's solver."""
+
+    name = "peer-nbsvm"
+    grid = [{"C": c} for c in (0.05, 0.1, 0.2, 0.5)]
+
+    def make(self, s):
+        return _NBScaledSVC(s["C"])
+
+    scores = staticmethod(_decision)
+
+
+class _NBScaledSVC:
+    """One LinearSVC per genre, each on the features scaled by that genre's ``|r|``."""
+
+    def __init__(self, C):
+        self.C = C
+
+    def fit(self, X, Y):
+        import scipy.sparse as sp
+        from sklearn.svm import LinearSVC
+
+        from .heads import nb_log_ratio
+
+        Y = np.asarray(Y)
+        self.R = np.abs(nb_log_ratio(X, Y, 1.0))               # (V, K)
+        self.models = []
+        for k in range(Y.shape[1]):
+            if Y[:, k].min() == Y[:, k].max():                 # one class only: no SVM
+                self.models.append(float(Y[0, k]) * 2 - 1)
+                continue
+            Xk = X @ sp.diags(self.R[:, k])
+            self.models.append(LinearSVC(C=self.C, random_state=0).fit(Xk, Y[:, k]))
+        return self
+
+    def decision_function(self, X):
+        import scipy.sparse as sp
+
+        cols = []
+        for k, m in enumerate(self.models):
+            if isinstance(m, float):
+                cols.append(np.full(X.shape[0], m))
+            else:
+                cols.append(m.decision_function(X @ sp.diags(self.R[:, k])))
+        return np.column_stack(cols).astype(np.float64)
+
+
 class PeerEnsemble(Method):
     """The mean of the probabilities of several tuned peers. The members are the subset of
     ``members`` (at least ``min_size`` of them) whose mean has the best validation score;
@@ -332,7 +383,7 @@ class FastTextPeer(TunedPeer):
 def build_peers(include_fasttext=True):
     """The tuned peers in table order, the ensemble of them last. fastText is included only
     where it imports (:func:`absent_peers` says why not)."""
-    singles = [LogregPeer(), LinearSVMPeer(), SGDPeer(), NaiveBayesPeer(), RidgePeer()]
+    singles = [LogregPeer(), LinearSVMPeer(), SGDPeer(), NaiveBayesPeer(), RidgePeer(), NBSVMPeer()]
     if include_fasttext and fasttext_status()[0] is not None:
         singles.append(FastTextPeer())
     # fastText, where present, is a candidate member like the linear peers: it is a linear

@@ -30,8 +30,8 @@ from .baselines import REFERENCE_CONFIG as _REF
 from .baselines import Corpus, train_classifier
 from .errors import DataNotFoundError, UserError
 from .features import BowVectorizer
-from .functions import sigmoid
 from .heads import fit_heads
+from .model import MeanModel
 from .predictor import MODEL_FORMAT, MODEL_VERSION, read_run_model, write_compact
 
 CACHE_VERSION = 2
@@ -44,7 +44,7 @@ class RunConfig:
     """Everything a run depends on. Synthetic settings are used only on synthetic data.
     The model settings default to the benchmark's reference (``baselines.REFERENCE_CONFIG``):
     ``n_models`` bag-of-words MLPs and the closed-form heads (naive Bayes ``nb_alpha``, ridge
-    ``ridge_alpha``; None: left out), combined as ``combine`` says."""
+    ``ridge_alpha``, naive-Bayes-scaled ridge ``nb_ridge_alpha``; None: left out), combined as ``combine`` says."""
 
     synthetic: bool = False
     data_home: str | None = None
@@ -67,6 +67,7 @@ class RunConfig:
     n_models: int = _REF.n_models
     nb_alpha: float | None = _REF.nb_alpha
     ridge_alpha: float | None = _REF.ridge_alpha
+    nb_ridge_alpha: float | None = _REF.nb_ridge_alpha
     combine: str = _REF.combine
     seed: int = _REF.seed
     # OpenBLAS threads for the whole run (None: the library's default). See
@@ -252,7 +253,7 @@ def _run_pipeline(cfg: RunConfig, out_dir, cache_dir, log, progress) -> dict:
     batch_size = cfg.synthetic_batch_size if source == "synthetic" else cfg.batch_size
     train_params = {k: getattr(cfg, k) for k in ("hidden", "dropout", "loss", "gamma", "lr",
                                                   "max_epochs", "patience", "seed", "n_models",
-                                                  "nb_alpha", "ridge_alpha", "combine")}
+                                                  "nb_alpha", "ridge_alpha", "nb_ridge_alpha", "combine")}
     train_params["batch_size"] = batch_size
 
     def train():
@@ -267,7 +268,8 @@ def _run_pipeline(cfg: RunConfig, out_dir, cache_dir, log, progress) -> dict:
             hists.append(hist)
         # the closed-form heads, calibrated on validation, as networks without hidden layer
         for name, net, info in fit_heads(X, Ytr, Xv, Yv, nb_alpha=cfg.nb_alpha,
-                                         ridge_alpha=cfg.ridge_alpha):
+                                         ridge_alpha=cfg.ridge_alpha,
+                                         nb_ridge_alpha=cfg.nb_ridge_alpha):
             log(f"[train] {name} head {info}")
             packed.append(_pack(net))
         # The cache holds configurations and weights only, not the layers' gradient and
@@ -429,51 +431,6 @@ def _unpack(packed):
             raise ValueError(f"weights of shape {a.shape}, expected {p.shape}")
         p[...] = a
     return model.eval()
-
-
-COMBINES = ("proba", "logit")
-
-
-def _logits(model, X, batch_size=2048):
-    """(N, K) logits of a network in evaluation mode (its mode is restored), in batches."""
-    was_training = model.training
-    model.eval()
-    try:
-        parts = [model.forward(X[s:s + batch_size]) for s in range(0, X.shape[0], batch_size)]
-        return (np.concatenate(parts) if parts
-                else np.zeros((0, model.config["output_size"]), model.dtype))
-    finally:
-        if was_training:
-            model.train()
-
-
-class MeanModel:
-    """Several trained networks as one, (N, K) ``predict_proba``: with ``combine="proba"``
-    the mean of their probabilities, with ``"logit"`` the sigmoid of the mean of their
-    log-odds (the logits of sigmoid-output networks; the reference's heads are such networks
-    without hidden layer, see ``anime_genre.heads``)."""
-
-    def __init__(self, models, combine="proba"):
-        if not models:
-            raise ValueError("MeanModel needs at least one network")
-        if combine not in COMBINES:
-            raise ValueError(f"combine must be one of {COMBINES}, got {combine!r}")
-        if combine == "logit" and any(m.config["loss"] == "softmax" for m in models):
-            raise ValueError("combine='logit' needs sigmoid outputs (no softmax network)")
-        self.models = list(models)
-        self.config = self.models[0].config
-        self.combine = combine
-
-    def predict_proba(self, X):
-        if self.combine == "logit":
-            Z = _logits(self.models[0], X).astype(np.float64)
-            for m in self.models[1:]:
-                Z += _logits(m, X)
-            return sigmoid(Z / len(self.models))
-        P = self.models[0].predict_proba(X)
-        for m in self.models[1:]:
-            P = P + m.predict_proba(X)
-        return P / len(self.models)
 
 
 def save_run_model(path, model, vec: BowVectorizer, genres, thresholds, source):

@@ -11,7 +11,7 @@ small file with the rest of what predicting needs (``model.predict.npz``, see
   of network m; ``thresholds`` (K,);
 - ``meta``: JSON with the genres, each network's layer sizes, activation and output, how
   the networks are combined (``combine``: "proba", the mean of their probabilities, or
-  "logit", the sigmoid of the mean of their log-odds; the reference's naive-Bayes and ridge
+  "logit", the sigmoid of the mean of their log-odds; the reference's closed-form (naive-Bayes, ridge)
   heads are networks without hidden layer), and the size and header hash of the
   ``model.npz`` it belongs to (a stale file is ignored).
 

@@ -12,7 +12,7 @@ def add_arguments(p):
     p.add_argument("--data-home", help="folder with mal2020/ (default: $ANIME_GENRE_DATA_HOME)")
     p.add_argument("--cache-dir", help="stage cache (default: <run folder's parent>/cache)")
     p.add_argument("--max-epochs", type=int, help="epochs per network at most (default 14)")
-    p.add_argument("--n-models", type=int, help="MLPs in the ensemble, beside the naive-Bayes and ridge heads (default: the reference's, 1)")
+    p.add_argument("--n-models", type=int, help="MLPs in the ensemble, beside the naive-Bayes, ridge and naive-Bayes-scaled ridge heads (default: the reference's, 1)")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="OpenBLAS threads (default 1: measured faster on shared cores; 0 = library default)")
     p.add_argument("--n-docs", type=int, default=1500, help="synthetic corpus size")
