@@ -223,6 +223,9 @@ def grade_submission(course_dir: Path, assignment: str, student: str, limits: di
         last = err[-1] if err else "unknown error"
         zero_submission(db_url, coursedir.course_id, assignment, student, last)
         status, reason = "error", f"nbgrader autograde failed: {last[:200]}" + (f"; {reason}" if reason else "")
+        # nbgrader's own account of the failure (its last error lines say "see above")
+        log = [ln for ln in (result.get("log") or "").splitlines() if "[ERROR]" in ln or "Error" in ln]
+        events.append({"kind": "nbgrader", "text": "\n".join(log[-20:])[-4000:] or "\n".join(err[-20:])[-4000:]})
     s, m = _score(db_url, coursedir.course_id, assignment, student)
     return Outcome(student, status, reason, s, m, round(time.monotonic() - t0, 2),
                    events=events, fingerprint=fingerprint)

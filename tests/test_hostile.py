@@ -374,7 +374,9 @@ def test_no_submission_breaks_the_grading_machinery(world):
     crashed, invalid), never a failure of nbgrader or of the grader itself. (A notebook that
     is not a file is quarantined by design, which nbgrader reports as an error for that
     student: those are not counted.)"""
-    errors = {s: o["reason"][:300] for s, o in world["record"].items() if o["status"] == "error"}
+    errors = {s: o["reason"][:300] + " | " + " ".join(e.get("text", "")[-600:] for e in o.get("events", [])
+                                                       if e.get("kind") == "nbgrader")
+              for s, o in world["record"].items() if o["status"] == "error"}
     assert errors == {}, errors
     nb = world["runs"]["nbgrader"]
     failed = [line for line in nb["stderr"].splitlines() if "There was an error processing assignment '" in line
