@@ -481,6 +481,9 @@ def grade_class(course_dir, assignment: str, workers: int | None = None, force: 
             bar.close()
         _sweep(prefix)
         shutil.rmtree(run_dir, ignore_errors=True)
+        # a killed grading process's kernel folder may sit in the temporary folder (when the
+        # run folder was too deep for its sockets: sandbox._socket_parent)
+        sandbox.reap_stale()
     _zero_crashed(course_dir, assignment, outcomes)
     for o in outcomes:
         o.isolation = isolation["mode"]

@@ -366,6 +366,24 @@ def copy_regular_files(src: str, dst: str, budget: int) -> list[str]:
     return skipped
 
 
+# A unix socket's path holds at most 107 bytes (sun_path). A kernel's sockets are
+# ``<folder>/ag-<pid>-XXXXXXXX/ipc/k-<port>``: 40 bytes past the folder, ports included.
+_SOCKET_PATH_MAX = 107
+_SOCKET_SUFFIX = len("/ag-4194304-XXXXXXXX/ipc/k-65535")
+
+
+def _socket_parent(base_dir: str | None) -> str | None:
+    """Where a sandbox with kernel sockets may live: ``base_dir`` when its sockets' paths fit,
+    else the temporary folder, else /tmp (a deep course or test folder made every kernel fail
+    with ``File name too long``)."""
+    for d in (base_dir, tempfile.gettempdir(), "/tmp"):
+        if d is not None and len(os.path.abspath(d).encode()) + _SOCKET_SUFFIX <= _SOCKET_PATH_MAX:
+            return d
+    raise SandboxUnavailable(f"no folder for a kernel's sockets: {base_dir or tempfile.gettempdir()!r} "
+                             f"is too deep for a unix socket path ({_SOCKET_PATH_MAX} bytes); "
+                             "set TMPDIR to a shorter folder")
+
+
 class Sandbox:
     """A private folder, cgroups and a bubblewrap command line for one untrusted process tree.
 
@@ -380,7 +398,7 @@ class Sandbox:
         self.mode = require()
         self.label = label
         # 0700: ours alone; the pid in the name lets a later run remove what a killed one left
-        self.dir = tempfile.mkdtemp(prefix=f"ag-{os.getpid()}-", dir=base_dir)
+        self.dir = tempfile.mkdtemp(prefix=f"ag-{os.getpid()}-", dir=_socket_parent(base_dir) if ipc else base_dir)
         self.workdir = os.path.join(self.dir, "work")
         self.skipped = copy_regular_files(copy_from, self.workdir, self.limits.copy_mb << 20) \
             if copy_from else (os.mkdir(self.workdir) or [])

@@ -400,3 +400,31 @@ def test_a_context_collected_with_its_sockets_in_one_cycle_does_not_hang(tmp_pat
     # (the timeout is a safety net for the hang this test is about, not a budget)
     p = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert p.stdout.strip() == "collected", p.stderr[-2000:]
+
+
+def test_a_kernel_runs_from_a_folder_too_deep_for_its_sockets(tmp_path):
+    """A unix socket path holds 107 bytes: a kernel's sandbox asked for in a deeper folder goes
+    to the temporary folder instead, and the notebook runs (it failed with 'File name too
+    long' in every grade-class run under a deep course folder)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    _needs_bwrap()
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    box = sandbox.Sandbox(base_dir=str(deep), ipc=True)
+    try:
+        assert len(os.path.join(box.ipcdir, "k-65535").encode()) <= 107
+        assert not box.dir.startswith(str(deep))
+    finally:
+        box.close()
+    assert not os.path.exists(box.dir)
+    from autograder.classexec import ClassExecute
+    nb = new_notebook(cells=[new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = nbformat.from_dict(nb)
+    from traitlets.config import Config
+    cfg = Config()
+    cfg.SandboxKernelManager.base_dir = str(deep)       # as grade-class points it at its run folder
+    nb, _ = ClassExecute(config=cfg, timeout=60).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert nb.cells[0].outputs[0]["text"].strip() == "42"
