@@ -198,6 +198,10 @@ def grade_submission(course_dir: Path, assignment: str, student: str, limits: di
     cfg = load_course_config(course_dir)
     coursedir = CourseDirectory(config=cfg)
     db_url = coursedir.db_url
+    if db_url.startswith("sqlite:") and "?" not in db_url:
+        # two processes write the same sqlite file: wait for the lock instead of failing
+        # (also when an invalid submission is zeroed: that write raced the other worker's)
+        db_url += "?timeout=120"
     folder = course_dir / "submitted" / student / assignment
     fingerprint = _fingerprint(folder)
     expected = [p.stem for p in (course_dir / "source" / assignment).glob("*.ipynb")]
@@ -210,9 +214,7 @@ def grade_submission(course_dir: Path, assignment: str, student: str, limits: di
                        round(time.monotonic() - t0, 2), fingerprint=fingerprint)
 
     classexec.configure(cfg, limits, run_dir)
-    if db_url.startswith("sqlite:") and "?" not in db_url:
-        # two processes write the same sqlite file: wait for the lock instead of failing
-        cfg.CourseDirectory.db_url = db_url + "?timeout=120"
+    cfg.CourseDirectory.db_url = db_url
     classexec.EVENTS.clear()
     api = NbGraderAPI(config=cfg)
     result = api.autograde(assignment, student, force=True, create=True)
