@@ -367,7 +367,7 @@ def copy_regular_files(src: str, dst: str, budget: int) -> list[str]:
 
 
 # A unix socket's path holds at most 107 bytes (sun_path). A kernel's sockets are
-# ``<folder>/ag-<pid>-XXXXXXXX/ipc/k-<port>``: 40 bytes past the folder, ports included.
+# ``<folder>/ag-<pid>-XXXXXXXX/ipc/k-<port>``: at most 32 bytes past the folder.
 _SOCKET_PATH_MAX = 107
 _SOCKET_SUFFIX = len("/ag-4194304-XXXXXXXX/ipc/k-65535")
 
@@ -861,7 +861,7 @@ if AsyncKernelManager is not None:
         then waits in ``term()`` for sockets it can no longer see or close - forever. A
         grade-class worker hung there, inside the garbage collection of a later notebook."""
 
-        _owned_sockets: list = []      # (declared: pyzmq takes other attributes for options)
+        _owned_sockets: list           # (declared: pyzmq takes undeclared attributes for options)
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)

@@ -17,12 +17,12 @@ import pytest
 from autograder import core
 from autograder.judge import judge_exercise
 
+import grader_cases
+from grader_cases import lesson_path, submission
+
 # The module fixture judges every case up front (~400, a thread per core): on a machine loaded
 # by other test workers and runs it took over the 900 s default safety net. A safety net only.
 pytestmark = pytest.mark.timeout(3600)
-
-import grader_cases
-from grader_cases import lesson_path, submission
 
 
 def _case_list():
