@@ -62,6 +62,15 @@ def test_model_path_option(trained, tmp_path):
     assert name in r.stdout.splitlines()[0]
 
 
+def test_model_option_may_name_the_run_folder(trained, tmp_path):
+    runs, _ = trained
+    name, text = planted_text(1)
+    r = cli(["predict", text, "--model", str(runs / "run"), "--top", "1"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert name in r.stdout.splitlines()[0]
+    one_line_error(cli(["predict", text, "--model", str(tmp_path)], tmp_path), "without model.npz")
+
+
 def one_line_error(r, *needles):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr

@@ -255,9 +255,10 @@ class FastPredictor:
     ``pipeline.Predictor``'s; ``words(text)`` the cleaned words, ``n_known(words)`` how many
     the model knows; ``genres``, ``thresholds`` (K,), ``meta``, ``vocabulary``.
 
-    ``FastPredictor.load(path)``: ``path`` is a model.npz (or its predict file). When the
-    predict file is missing or belongs to another model.npz, everything is read from the
-    model.npz: ``fast`` is False and ``note`` says why."""
+    ``FastPredictor.load(path)``: ``path`` is a model.npz (or its predict file, or the run
+    folder that holds them). When the predict file is missing or belongs to another
+    model.npz, everything is read from the model.npz: ``fast`` is False and ``note`` says
+    why."""
 
     def __init__(self, meta, arrays, first, normalizer=None, path=None, fast=True, note=None):
         self.meta, self.path, self.fast, self.note = meta, path, fast, note
@@ -295,6 +296,11 @@ class FastPredictor:
     @classmethod
     def load(cls, path) -> "FastPredictor":
         path = Path(path)
+        if path.is_dir():        # a run folder (what `anime-genre run` prints): its model.npz
+            if not (path / "model.npz").is_file():
+                raise UserError(f"{path}: a folder without model.npz; pass the run folder of "
+                                f"`anime-genre run` or the model file itself")
+            path = path / "model.npz"
         if not path.is_file():
             raise UserError(f"{path}: model file not found; train one with `anime-genre run` "
                             f"or pass --model PATH")

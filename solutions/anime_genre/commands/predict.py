@@ -37,7 +37,8 @@ def add_arguments(p):
     p.add_argument("--format", choices=FORMATS,
                    help="text (one synopsis, the default), tsv (the default with --file) or "
                         "json (one JSON object per line)")
-    p.add_argument("--model", help="model file (default: <runs>/latest/model.npz)")
+    p.add_argument("--model", help="model file, or the run folder that holds it "
+                                    "(default: <runs>/latest/model.npz)")
     p.add_argument("--top", type=int, default=5, help="how many genres to print (default 5)")
 
 
