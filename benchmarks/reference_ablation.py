@@ -331,6 +331,8 @@ def combine(comp: Components, parts, Yv, calibrate_mlp=False, weights=None, mode
         for w in (0.2, 0.33, 0.4, 0.5, 0.6, 0.7):
             ws = [w] + [(1 - w) / (len(members) - 1)] * (len(members) - 1)
             Pv = sum(wi * m[0] for wi, m in zip(ws, members))
+            if mode == "logit":      # log-odds: thresholds are tuned on probabilities
+                Pv = sigmoid(Pv)
             f1 = tuned_micro_f1(Yv, Pv)
             if best is None or f1 > best[0]:
                 best = (f1, ws)
