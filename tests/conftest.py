@@ -55,7 +55,7 @@ def missing_tool(what: str, ask: str):
 
 # The files whose module fixtures grade whole classes, slowest first: with one pytest worker per
 # core (`make test`), handing them out first lets the many short files fill in around them.
-SLOW_FIRST = ("test_hostile", "test_grader_accuracy", "test_grade_class", "test_course",
+SLOW_FIRST = ("test_hostile", "test_grader_accuracy", "test_lessons", "test_grade_class", "test_course",
               "test_exchange", "test_submission")
 
 

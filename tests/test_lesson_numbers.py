@@ -32,13 +32,13 @@ or 0.296; prose 17,000 matches a printed 16,9xx: an integer ending in zeros is r
 significant digits); a percentage matches a printed fraction and a fraction a printed
 percentage. A number may be printed by any code cell of the lesson, not only the next one.
 
-The lessons' prose quotes the real data's numbers, so the lesson runs need the data home
-(tests/conftest.py's ``data_home``: skipped without it, a failure under CI); the tests of the
-rule itself run anywhere.
+The lessons' prose quotes the real data's numbers, so the test that applies the rule to each
+lesson, ``test_prose_numbers_are_printed`` in tests/test_lessons.py (it reads the run that checks
+the reference solution: each lesson runs once), needs the data home (tests/conftest.py's
+``data_home``: skipped without it, a failure under CI); the tests of the rule here run anywhere.
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -47,7 +47,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
-CELL_TIMEOUT = 900
 
 # Numbers that pass the rule but are not measurements of this lesson's data, per lesson (the
 # number as the prose writes it, and why it is not a measurement). Keep this short: a measured
@@ -66,10 +65,6 @@ NOT_MEASURED: dict[str, dict[str, str]] = {
 }
 
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s*%)?(?![\w])")
-
-
-def _ids(paths):
-    return [p.stem for p in paths]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,36 +227,3 @@ def test_allowlist_names_only_numbers_the_prose_quotes():
         quoted = {q for c in nb.cells if c.cell_type == "markdown" for q in quoted_numbers(c.source)}
         for number, reason in allowed.items():
             assert reason and number in quoted, f"{lesson}: {number!r} is not quoted (stale entry)"
-
-
-# ---------------------------------------------------------------------------------------------
-# every lesson, run once with the reference solution and the real data
-
-
-@pytest.fixture(scope="module", params=LESSONS, ids=_ids(LESSONS))
-def executed(request, data_home):
-    from nbclient import NotebookClient
-
-    from autograder.course import instructor_notebook
-    path = request.param
-    nb = nbformat.from_dict(instructor_notebook(nbformat.read(str(path), as_version=4),
-                                                markers=False, hidden=False))
-    old = os.environ.get("ANIME_GENRE_DATA_HOME")
-    os.environ["ANIME_GENRE_DATA_HOME"] = str(data_home)
-    try:
-        NotebookClient(nb, timeout=CELL_TIMEOUT, allow_errors=True, kernel_name="python3",
-                       resources={"metadata": {"path": str(ROOT / "lessons")}}).execute()
-    finally:
-        if old is None:
-            os.environ.pop("ANIME_GENRE_DATA_HOME", None)
-        else:
-            os.environ["ANIME_GENRE_DATA_HOME"] = old
-    return path.stem, nb
-
-
-def test_prose_numbers_are_printed(executed):
-    lesson, nb = executed
-    errors = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}" for i, c in enumerate(nb.cells)
-              for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert errors == [], errors
-    assert unprinted(nb, lesson) == []

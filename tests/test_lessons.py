@@ -1,6 +1,7 @@
 """Every lesson in lessons/ (found at collection time): nbgrader metadata, no outputs, and a
 real Jupyter kernel runs it to the end both as shipped (every check says NOT IMPLEMENTED YET)
-and with the reference bodies substituted for the stubs (every check passes)."""
+and with the reference bodies substituted for the stubs (every check passes, and every measured
+number of its prose is one it prints: one run serves both)."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,8 @@ import pytest
 from autograder import core
 from autograder.course import (BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION,
                                check_cell_exercise, instructor_notebook, stub_lines)
+
+from test_lesson_numbers import unprinted
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
@@ -143,22 +146,50 @@ def test_runs_as_shipped(path, monkeypatch):
         assert "NOT IMPLEMENTED YET" in _text(cell), _text(cell)
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=_ids(LESSONS))
-def test_runs_with_reference_solution(path, monkeypatch):
-    _data_env(monkeypatch)
-    _run_reference_and_check(path, "with the reference solution")
+@pytest.fixture(scope="module", params=LESSONS, ids=_ids(LESSONS))
+def reference_run(request):
+    """``(path, executed notebook)``: the lesson with the reference bodies, run once in a real
+    kernel with the real data when there is a data home (see ``_data_env``); the two tests
+    below read the same run."""
+    path = request.param
+    with pytest.MonkeyPatch.context() as mp:
+        _data_env(mp)
+        nb = _reference_notebook(path)
+        seconds = _execute(nb)
+    print(f"{path.name} with the reference solution: {seconds:.1f} s")
+    return path, nb
 
 
-def _run_reference_and_check(path, label: str):
-    """Run the lesson with the reference bodies in a real kernel; every check must pass."""
-    nb = nbformat.from_dict(instructor_notebook(nbformat.read(str(path), as_version=4),
-                                                markers=False, hidden=False))
-    seconds = _execute(nb)
-    print(f"{path.name} {label}: {seconds:.1f} s")
+def test_runs_with_reference_solution(reference_run):
+    _assert_every_check_passes(reference_run[1])
+
+
+def test_prose_numbers_are_printed(reference_run, data_home):
+    """A measured number in the lesson's prose is one its code cells print (the rule:
+    tests/test_lesson_numbers.py). Needs the real data, whose numbers the prose quotes."""
+    path, nb = reference_run
+    assert _errors(nb) == []
+    assert unprinted(nb, path.stem) == []
+
+
+def _reference_notebook(path):
+    return nbformat.from_dict(instructor_notebook(nbformat.read(str(path), as_version=4),
+                                                  markers=False, hidden=False))
+
+
+def _assert_every_check_passes(nb):
     assert _errors(nb) == []
     for cell in _check_cells(nb):
         text = _text(cell)
         assert "PASSED" in text and "FAIL" not in text, text
+
+
+def _run_reference_and_check(path, label: str):
+    """Run the lesson with the reference bodies in a real kernel; every check must pass."""
+    nb = _reference_notebook(path)
+    seconds = _execute(nb)
+    print(f"{path.name} {label}: {seconds:.1f} s")
+    _assert_every_check_passes(nb)
     return nb
 
 
