@@ -23,7 +23,7 @@ PY = sys.executable
 BIN = str(Path(PY).parent)
 
 FORMGRADE = r'''
-import json, os, sys
+import os, sys
 from nbconvert.exporters import HTMLExporter
 from nbgrader.server_extensions.formgrader import handlers
 from nbgrader.server_extensions.formgrader.formgrader import FormgradeExtension
