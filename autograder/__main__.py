@@ -18,8 +18,7 @@ def _grade(args) -> int:
     from .judge import Limits
     if args.unsafe_no_sandbox:
         sandbox.allow_unsandboxed()
-    limits = Limits(call_timeout=args.timeout, cell_timeout=args.timeout,
-                    exercise_timeout=max(120.0, 12 * args.timeout))
+    limits = Limits.per_call(args.timeout)
     try:
         report = grade_notebook(args.notebook, execute=not args.no_execute, limits=limits,
                                 executed_path=args.executed, cell_timeout=args.cell_timeout)

@@ -219,7 +219,7 @@ def verdict(events: list[dict]) -> tuple[str, str]:
 def configure(cfg, limits: dict, run_dir: str) -> None:
     """Point an nbgrader config at the sandboxed executor with the class limits."""
     from nbgrader.converters import Autograde
-    pps = list(cfg.Autograde.get("autograde_preprocessors", Autograde.autograde_preprocessors.default_value))
+    pps = list(cfg.Autograde.get("autograde_preprocessors", Autograde.autograde_preprocessors.default()))
     pps = [ClassExecute if _is_execute(p) else p for p in pps]
     if ClassExecute not in pps:
         pps.insert(0, ClassExecute)
@@ -233,9 +233,12 @@ def configure(cfg, limits: dict, run_dir: str) -> None:
     cfg.ClassExecute.shutdown_kernel = "immediate"
     cfg.ClassExecute.sandbox_limits = dataclasses.asdict(sandbox_limits(limits))
     cfg.SandboxKernelManager.base_dir = run_dir
-    # the judge (nbgrader_plugin.TrustedGrades) follows the class limits too
-    cfg.TrustedGrades.call_timeout = float(limits["cell_timeout"])
-    cfg.TrustedGrades.memory_mb = int(limits["memory_mb"])
+    # The judge (nbgrader_plugin.TrustedGrades) keeps the course's own c.TrustedGrades settings,
+    # as plain `nbgrader autograde` does, and `grade`'s defaults are the same: a grade never
+    # depends on the path it took. (The cell limits above are wall-clock safety nets for the
+    # kernel, which grades do not come from.) `grade-class --timeout-call` overrides.
+    if limits.get("call_timeout"):
+        cfg.TrustedGrades.call_timeout = float(limits["call_timeout"])
 
 
 def _is_execute(p) -> bool:

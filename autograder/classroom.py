@@ -49,7 +49,8 @@ class GradeClass(Configurable):
     course's ``course_limits.py``, loaded by its ``nbgrader_config.py``)."""
     cell_timeout = Float(30.0, help="seconds one notebook cell may run").tag(config=True)
     notebook_timeout = Float(300.0, help="seconds all cells of one notebook may run").tag(config=True)
-    memory_mb = Integer(1024, help="address-space limit of the kernel and of each judge worker (MiB)").tag(config=True)
+    memory_mb = Integer(1024, help="memory limit of each kernel's sandbox (MiB); the judge's is "
+                        "c.TrustedGrades.memory_mb").tag(config=True)
     cpu_seconds = Integer(0, help="CPU-time limit per process; 0 = notebook_timeout + 60").tag(config=True)
     max_processes = Integer(64, help="processes and threads one sandbox may hold").tag(config=True)
     file_mb = Integer(64, help="largest file a submission may write (MiB)").tag(config=True)
@@ -520,8 +521,11 @@ def add_arguments(p) -> None:
                    help="seconds per cell (default: c.GradeClass.cell_timeout, else 30)")
     p.add_argument("--timeout-notebook", type=float, default=None, dest="notebook_timeout",
                    help="seconds for all cells of a notebook (default 300)")
+    p.add_argument("--timeout-call", type=float, default=None, dest="call_timeout",
+                   help="CPU seconds per call of the student's code in the judge "
+                        "(default: c.TrustedGrades.call_timeout, else 10; the same on every path)")
     p.add_argument("--memory-mb", type=int, default=None, dest="memory_mb",
-                   help="memory limit of the kernel and of each judge worker (default 1024)")
+                   help="memory limit of each kernel (default 1024)")
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
@@ -534,6 +538,7 @@ def main(args) -> int:
         summary = grade_class(args.course_dir, args.assignment, workers=args.workers, force=args.force,
                               student=args.student, progress_bar=not args.no_progress,
                               cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                              call_timeout=args.call_timeout,
                               memory_mb=args.memory_mb, unsafe_no_sandbox=args.unsafe_no_sandbox)
     except UserError as exc:
         import sys

@@ -275,9 +275,9 @@ LIMITS_CONFIG = '''\
 c = get_config()  # noqa: F821
 
 # python -m autograder grade-class (command-line options win over these)
-c.GradeClass.cell_timeout = 30        # s, one cell (kernel) and one call of student code (judge)
+c.GradeClass.cell_timeout = 30        # s, one cell in the kernel (grades do not come from it)
 c.GradeClass.notebook_timeout = 300   # s, all cells of a notebook together
-c.GradeClass.memory_mb = 1024         # each kernel's and each judge worker's sandbox
+c.GradeClass.memory_mb = 1024         # each kernel's sandbox
 c.GradeClass.cpu_seconds = 0          # per process; 0 = notebook_timeout + 60
 c.GradeClass.max_processes = 64       # processes + threads of one sandbox
 c.GradeClass.file_mb = 64             # largest file a submission may write
@@ -288,6 +288,7 @@ c.GradeClass.workers = 0              # 0 = one per core
 c.ClassExecute.timeout = 60           # s per cell in the kernel
 c.ClassExecute.notebook_timeout = 600
 c.ClassExecute.memory_mb = 2048
+# the judge, on both paths (grades come from it; `python -m autograder grade` has the same defaults)
 c.TrustedGrades.call_timeout = 10.0   # CPU-seconds per call of student code in the judge
 c.TrustedGrades.memory_mb = 2048
 

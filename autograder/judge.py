@@ -54,6 +54,13 @@ class Limits:
     wall_slack: float = 20.0          # ... and, when it fires on busy code, one retry
     idle_timeout: float = 30.0        # s the code may wait (sleep, input) in one exercise
 
+    @classmethod
+    def per_call(cls, call_timeout: float = 10.0, memory_mb: int = 2048) -> "Limits":
+        """The limits every grading path derives from one per-call budget (``grade --timeout``,
+        ``c.TrustedGrades.call_timeout``), so that a grade never depends on the path it took."""
+        return cls(call_timeout=call_timeout, cell_timeout=call_timeout,
+                   exercise_timeout=max(120.0, 12 * call_timeout), memory_mb=memory_mb)
+
 
 class WorkerGone(core.Aborted):
     """The worker timed out, crashed or broke a limit. A BaseException so that a check's

@@ -39,9 +39,8 @@ class TrustedGrades(NbGraderPreprocessor):
         if self.unsafe_no_sandbox:
             sandbox.allow_unsandboxed()
         mode = sandbox.require()          # refuse before any student code runs
-        limits = Limits(call_timeout=self.call_timeout, cell_timeout=self.call_timeout,
-                        exercise_timeout=max(self.exercise_timeout, 6 * self.call_timeout),
-                        memory_mb=self.memory_mb)
+        limits = Limits.per_call(self.call_timeout, self.memory_mb)
+        limits.exercise_timeout = max(limits.exercise_timeout, self.exercise_timeout)
         core.load_checks(hidden=True, lesson=lesson_of(nb, (resources.get("nbgrader") or {}).get("notebook")))
         grade_cells = []
         for cell in nb.cells:

@@ -32,7 +32,10 @@ from harness import PY, Identity, cgroups, copy_course, course_template, left_cg
 
 A = S.ASSIGNMENT
 ENV = {**os.environ, "PATH": f"{Path(PY).parent}:{os.environ.get('PATH', '')}"}
-LIMITS = ["--workers", "2", "--timeout-cell", "10", "--timeout-notebook", "60", "--memory-mb", "512"]
+# wall-clock limits are safety nets: an ordinary cell never comes near 30 s, however loaded the
+# machine; the hostile ones below run into them on purpose
+CELL_S = 30
+LIMITS = ["--workers", "2", "--timeout-cell", str(CELL_S), "--timeout-notebook", "300", "--memory-mb", "512"]
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +105,10 @@ def test_ordinary_submissions_get_their_grades_alone(run):
 def test_timeouts(run):
     by, course = run["by"], run["course"]
     loop = by["h_infinite_loop"]
-    assert loop["status"] == "timeout" and "timeout in cell 4 after 10 s" in loop["reason"], loop
+    assert loop["status"] == "timeout" and f"timeout in cell 4 after {CELL_S} s" in loop["reason"], loop
     assert _grades(course, "h_infinite_loop")["l4_sigmoid_check"] == 0
     sleep = by["h_sleep_forever"]
-    assert sleep["status"] == "timeout" and "timeout in cell 7 after 10 s" in sleep["reason"], sleep
+    assert sleep["status"] == "timeout" and f"timeout in cell 7 after {CELL_S} s" in sleep["reason"], sleep
     g = _grades(course, "h_sleep_forever")
     assert g["l4_log_sigmoid_check"] == 0 and g["l4_sigmoid_check"] == 2
 
@@ -242,3 +245,28 @@ def test_a_dying_grading_process_is_retried_once_then_zeroed(run, tmp_path, monk
     assert set(_grades(course, "carol").values()) == {0.0}
     assert _grades(course, "alice") == _grades(run["course"], "alice")   # nobody else touched
     assert _grades(run["course"], "carol") == before                     # nor the original course
+
+
+def test_the_judge_keeps_the_course_settings_on_every_path(tmp_path):
+    """grade-class's cell and memory limits are the kernel's; the judge, which grades come from,
+    keeps the course's c.TrustedGrades settings, as plain `nbgrader autograde` does, and those
+    default to `grade`'s own: a slow-but-correct function scores the same on every path.
+    Only --timeout-call changes the judge's per-call budget."""
+    from traitlets.config import Config
+
+    from autograder import classexec, classroom, judge
+    from autograder.nbgrader_plugin import TrustedGrades
+
+    def judged(cfg, **overrides):
+        classexec.configure(cfg, classroom.class_limits(cfg, overrides), str(tmp_path))
+        t = TrustedGrades(config=cfg)
+        return t.call_timeout, t.memory_mb
+
+    default = judge.Limits.per_call()
+    assert judged(Config(), cell_timeout=30, memory_mb=512) == (default.call_timeout, default.memory_mb) == (10.0, 2048)
+    course = Config()
+    course.TrustedGrades.call_timeout, course.TrustedGrades.memory_mb = 7.0, 1500
+    assert judged(course, cell_timeout=45, memory_mb=512) == (7.0, 1500)
+    assert judged(course, call_timeout=3) == (3.0, 1500)
+    # the budget each path derives from one per-call figure is the same
+    assert judge.Limits.per_call(7.0) == judge.Limits(call_timeout=7.0, cell_timeout=7.0, exercise_timeout=120.0)
