@@ -301,15 +301,20 @@ def _on_its_own(cells: list, notes: list) -> None:
             notes.append(f"cell {i}: nbgrader metadata dropped ({show(str(exc).splitlines()[0], 120)})")
 
 
-def normalise_notebook(nb, source_nb=None, limits: Limits = LIMITS):
+def normalise_notebook(nb, source_nb=None, limits: Limits = LIMITS,
+                       hidden_markers=("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")):
     """``(notebook, notes)``: a copy of the student's notebook that nbgrader's sanitize step
     accepts, and one note per change. With ``source_nb`` (the instructor's notebook), every
     cell's nbgrader metadata becomes that of the source cell with the same grade_id (its
     schema_version, flags and points; a cell of the wrong type gets the source's type back);
     metadata that matches no source cell, the second and later cells with one grade_id and
     metadata that is not a mapping are removed (the cell is graded as an ordinary cell).
-    Outputs are dropped. Raises :class:`SubmissionRejected` for a notebook that cannot be
-    graded at all (not a notebook, over ``limits.notebook_mb``)."""
+    Other cell and notebook metadata that nbformat's schema rejects (a tag with a comma, say)
+    is removed, and the instructor's ``hidden_markers`` written by the student are defused
+    (nbgrader's ClearHiddenTests stops on one without its pair, or outside a test cell;
+    check cells come back from the gradebook afterwards with their real markers). Outputs
+    are dropped. Raises :class:`SubmissionRejected` for a notebook that cannot be graded at
+    all (not a notebook, over ``limits.notebook_mb``)."""
     import nbformat
     why = notebook_problem(nb)
     if why:
@@ -338,11 +343,50 @@ def normalise_notebook(nb, source_nb=None, limits: Limits = LIMITS):
             cell.pop("execution_count", None)
     if n_outputs:
         notes.append(f"outputs of {n_outputs} cells dropped ({dropped / 1024:.0f} KiB; the notebook is run again)")
+    _defuse_markers(cells, hidden_markers, notes)
     if source_nb is not None:
         _against_source(cells, source_nb, notes)
     else:
         _on_its_own(cells, notes)
+    _drop_invalid_metadata(nb, notes)
     return nbformat.from_dict(nb), notes
+
+
+def _defuse_markers(cells: list, markers, notes: list) -> None:
+    """``BEGIN HIDDEN TESTS`` -> ``BEGIN_HIDDEN_TESTS`` wherever the student wrote it (their
+    own text loses nothing else; a check cell is restored from the gradebook later)."""
+    for i, cell in enumerate(cells):
+        src = cell["source"]
+        found = [m for m in markers if m and m in src]
+        for m in found:
+            src = src.replace(m, m.replace(" ", "_"))
+        if found:
+            cell["source"] = src
+            notes.append(f"cell {i}: the grader's own marker {show(found[0], 40)} written in the notebook "
+                         f"became {show(found[0].replace(' ', '_'), 40)} (nbgrader would stop on it)")
+
+
+def _drop_invalid_metadata(nb: dict, notes: list) -> None:
+    """Remove each cell or notebook metadata key that nbformat's schema rejects (nbgrader
+    refuses the whole notebook otherwise); nbgrader metadata was made valid above."""
+    from nbformat.validator import iter_validate, normalize
+    for _ in range(5):                       # a removal can uncover nothing new; a few rounds at most
+        bad = []
+        # validated as nbgrader will read it: cell ids filled in (a copy; nbformat adds them on
+        # reading, and iter_validate would otherwise stop at their absence)
+        for err in iter_validate(normalize(nb)[1]):
+            path = list(err.absolute_path)
+            if len(path) >= 4 and path[0] == "cells" and path[2] == "metadata" and path[3] != "nbgrader":
+                bad.append((path[1], path[3], err.message))
+            elif len(path) >= 2 and path[0] == "metadata":
+                bad.append((None, path[1], err.message))
+        if not bad:
+            return
+        for i, key, why in {(i, k): (i, k, w) for i, k, w in bad}.values():
+            meta = nb["metadata"] if i is None else nb["cells"][i]["metadata"]
+            if meta.pop(key, None) is not None:
+                where = "notebook" if i is None else f"cell {i}"
+                notes.append(f"{where}: metadata {show(str(key), 40)} removed ({show(why, 100)})")
 
 
 # ----------------------------------------------------------------------------- folders
@@ -635,8 +679,11 @@ class NormaliseSubmission(NbGraderPreprocessor):
         student, notebook = info.get("student", "?"), info.get("notebook", "?")
         source = self._source_notebook(info.get("assignment"), info.get("notebook"))
         limits = dataclasses.replace(LIMITS, notebook_mb=self.notebook_mb)
+        from nbgrader.preprocessors import ClearHiddenTests
+        hidden = ClearHiddenTests(config=self.config)
         try:
-            nb, notes = normalise_notebook(nb, source, limits)
+            nb, notes = normalise_notebook(nb, source, limits,
+                                           (hidden.begin_test_delimeter, hidden.end_test_delimeter))
         except SubmissionRejected as exc:
             self.log.error("%s/%s: not graded: %s", show(student), show(notebook), exc)
             raise

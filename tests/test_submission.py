@@ -197,6 +197,44 @@ def test_outputs_are_dropped_and_attachments_kept():
     assert notes == ["outputs of 1 cells dropped (0 KiB; the notebook is run again)"]
 
 
+def test_metadata_nbformat_rejects_is_removed_and_said():
+    """A tag with a comma (nbformat's schema forbids it) made nbgrader refuse the notebook;
+    each rejected key goes, with a note, and the rest of the metadata stays."""
+    import nbformat
+    sub = student_nb()
+    sub["cells"][1]["metadata"].update(tags=["mine,yours"], collapsed=False)
+    sub["cells"][3]["metadata"]["tags"] = ["fine"]
+    sub["metadata"]["kernelspec"] = {"name": 3}
+    nb, notes = normalise_notebook(sub, source_nb())
+    nbformat.validate(nb)
+    _valid_for_nbgrader(nb)
+    assert "tags" not in nb.cells[1].metadata and nb.cells[1].metadata.collapsed is False
+    assert nb.cells[3].metadata.tags == ["fine"] and "kernelspec" not in nb.metadata
+    assert sorted(notes) == ["cell 1: metadata tags removed ('mine,yours' does not match '^[^,]+$')",
+                             "notebook: metadata kernelspec removed (3 is not of type 'string')"]
+
+
+def _defused(source):
+    return source.replace("BEGIN HIDDEN TESTS", "BEGIN_HIDDEN_TESTS").replace("END HIDDEN TESTS", "END_HIDDEN_TESTS")
+
+
+@pytest.mark.parametrize("source", ["x = 1\n### BEGIN HIDDEN TESTS\ny = 2",                  # no END
+                                    "### BEGIN HIDDEN TESTS\nnotes\n### END HIDDEN TESTS",   # not a test cell
+                                    "### END HIDDEN TESTS\n### BEGIN HIDDEN TESTS\n### BEGIN HIDDEN TESTS"])
+@pytest.mark.parametrize("cell", [1, 3])                # the student's solution, a markdown cell
+def test_hidden_test_markers_the_student_wrote_are_defused(source, cell):
+    """nbgrader's ClearHiddenTests stopped on the instructor's markers in a student's own cell;
+    they become harmless text, and the check cells keep theirs (restored from the gradebook)."""
+    from nbgrader.preprocessors import ClearHiddenTests
+    sub = student_nb()
+    sub["cells"][cell]["source"] = source
+    nb, notes = normalise_notebook(sub, source_nb())
+    assert nb.cells[cell].source == _defused(source)
+    assert len(notes) == 1 and notes[0].startswith(f"cell {cell}: the grader's own marker"), notes
+    ClearHiddenTests().preprocess(nb, {})            # raised RuntimeError before
+    assert nb.cells[cell].source == _defused(source)
+
+
 @pytest.mark.parametrize("where", ["output data", "output metadata", "traceback", "attachment", "metadata"])
 def test_size_cap_counts_everything_stored(where):
     big = "x" * 60_000

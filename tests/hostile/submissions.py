@@ -181,7 +181,8 @@ ATTACKS = {
     "persist": "f) daemons, .pth in site-packages, patching checks, a lock on gradebook.db",
     "resources_out_cpu": "g) 200 MB of output (display metadata, traceback), CPU burn",
     "resources_fork_mem": "g) fork bomb, 4 GiB across many processes",
-    "metadata": "h) no schema_version, duplicated and unknown grade_ids, solution metadata on a raw cell",
+    "metadata": "h) no schema_version, duplicated and unknown grade_ids, solution metadata on a raw cell, "
+                "a tag with a comma, the hidden-test markers in the student's own cells",
     "browser": "i) scripts for the instructor's browser: HTML/JS/SVG/markdown outputs, markdown and raw cells",
 }
 
@@ -680,7 +681,19 @@ while len(_done) < len(_kids) and _time.monotonic() < _end:
     if _total > _peak:
         _peak = _total
         _mark("memory", peak_mb=_peak, children=len(_kids))
-_mark("memory", peak_mb=_peak, children=len(_kids), final=True)
+# The running peak above can count a child twice: one killed for memory may not be reaped yet
+# when another reports what it took in its place. Once every child is done or dead, those still
+# alive hold what they reported, all at once (they sleep with every page written): that sum is
+# what the sandbox let them hold together.
+_time.sleep(0.5)
+for _pid in _kids:
+    try:
+        if _os.waitpid(_pid, _os.WNOHANG)[0] == _pid:
+            _held[_pid] = 0
+    except ChildProcessError:
+        _held[_pid] = 0
+_mark("memory", peak_mb=_peak, children=len(_kids), final=True, settled_mb=sum(_held.values()),
+      alive=sum(1 for v in _held.values() if v))
 '''+_KILL_KIDS
 
 # e) protocol abuse: helpers, then one abusive body per exercise
@@ -983,6 +996,14 @@ def _metadata_attack(nb) -> None:
     # 4. a test cell nobody released, worth 100 points
     cells.append({"cell_type": "code", "execution_count": None, "outputs": [], "source": "100",
                   "metadata": meta(grade=True, locked=True, grade_id="l4_extra_credit", points=100)})
+    # 5. metadata nbformat's schema rejects (a tag with a comma), which made nbgrader give up
+    cells[cell_index(nb, "l4_softmax")]["metadata"]["tags"] = ["mine,yours"]
+    # 6. the instructor's hidden-test markers in the student's own cells: one without its end,
+    # a complete pair in a markdown cell (nbgrader stopped on both)
+    i = cell_index(nb, "l4_sigmoid")
+    cells[i]["source"] = _src(cells[i]) + "\n# ### BEGIN HIDDEN TESTS\n"
+    cells.insert(i, {"cell_type": "markdown", "metadata": {},
+                     "source": "### BEGIN HIDDEN TESTS\nnotes\n### END HIDDEN TESTS"})
 
 
 def markers(nb) -> list[dict]:
