@@ -120,7 +120,7 @@ def fitted_peers(synthetic_corpus):
     return methods, {r["name"]: r for r in rows}
 
 
-def test_every_peer_has_a_row_with_its_choice(fitted_peers):
+def test_every_peer_has_a_row_with_its_choice(fitted_peers, synthetic_corpus):
     methods, by = fitted_peers
     assert [m.name for m in methods] == ["peer-logreg", "peer-linear-svm",
                                          "peer-sgd-modified-huber", "peer-multinomial-nb",
@@ -128,7 +128,12 @@ def test_every_peer_has_a_row_with_its_choice(fitted_peers):
     for m in methods[:-1]:
         info = by[m.name]["info"]
         assert info["chosen"] in [g["setting"] for g in info["grid"]]
-        assert len(info["grid"]) == len(m.grid) >= 4
+        # every setting of its own grid, with the reference's min_df (2) and with every term (1)
+        assert [g["setting"] for g in info["grid"]] == m.settings()
+        assert len(m.grid) >= 4 and {g["setting"]["min_df"] for g in info["grid"]} == {1, 2}
+        vec = m.vectorizer(info["chosen"]["min_df"])
+        vec.fit_transform(synthetic_corpus.part(synthetic_corpus.train))
+        assert info["n_features"] == vec.n_features
         assert info["chosen_text"] and 0 < info["cpu_seconds_chosen"]
         # a peer learns: far above the genre frequencies on the planted signal
         assert by[m.name]["micro_f1"] > 0.8
@@ -139,14 +144,17 @@ def test_chosen_setting_is_the_validation_best_and_the_record_is_real(fitted_pee
                                                                       synthetic_corpus):
     c = synthetic_corpus
     methods, _ = fitted_peers
-    vec = BowVectorizer(min_df=2, max_df=0.5, bigrams=True)
-    X, Xv = vec.fit_transform(c.part(c.train)), vec.transform(c.part(c.val))
+    features = {}
+    for min_df in (1, 2):
+        vec = BowVectorizer(min_df=min_df, max_df=0.5, bigrams=True)
+        features[min_df] = vec.fit_transform(c.part(c.train)), vec.transform(c.part(c.val))
     for m in methods[:-1]:
         grid = m.info["grid"]
         scores = [g["val_micro_f1"] for g in grid]
         assert m.info["chosen"] == grid[int(np.argmax(scores))]["setting"], m.name
         # refitting the chosen setting and the worst one from scratch reproduces their scores
         for g in (grid[int(np.argmax(scores))], grid[int(np.argmin(scores))]):
+            X, Xv = features[g["setting"]["min_df"]]
             model = m.make(g["setting"]).fit(X, c.Y[c.train])
             S = m.scores(model, Xv)
             P = peers.apply_platt(S, peers.platt(S, c.Y[c.val]))
@@ -177,14 +185,18 @@ def test_ensemble_members_are_the_validation_best_subset(fitted_peers, synthetic
     c = synthetic_corpus
     methods, by = fitted_peers
     singles, ens = methods[:-1], methods[-1]
-    best = max(((tuned_micro_f1(c.Y[c.val], np.mean([m.P_val for m in s], axis=0)),
-                 [m.name for m in s])
-                for k in range(2, len(singles) + 1) for s in itertools.combinations(singles, k)),
+    def log_odds_mean(Ps):
+        L = np.mean([np.log(np.clip(P, 1e-6, 1 - 1e-6) / (1 - np.clip(P, 1e-6, 1 - 1e-6))) for P in Ps], axis=0)
+        return 1 / (1 + np.exp(-L))
+    means = {"probabilities": lambda Ps: np.mean(Ps, axis=0), "log-odds": log_odds_mean}
+    best = max(((tuned_micro_f1(c.Y[c.val], mean([m.P_val for m in s])), [m.name for m in s], how)
+                for k in range(2, len(singles) + 1) for s in itertools.combinations(singles, k)
+                for how, mean in means.items()),
                key=lambda t: t[0])
-    assert ens.info["members"] == best[1]
+    assert (ens.info["members"], ens.info["mean"]) == (best[1], best[2])
     assert ens.info["val_micro_f1"] == pytest.approx(best[0])
     chosen = [m for m in singles if m.name in best[1]]
-    np.testing.assert_allclose(ens.P_test, np.mean([m.P_test for m in chosen], axis=0))
+    np.testing.assert_allclose(ens.P_test, means[best[2]]([m.P_test for m in chosen]))
     # its row costs what its members cost: their CPU seconds are counted in it
     assert by["peer-ensemble"]["cpu_seconds"] >= sum(by[n]["cpu_seconds"] for n in best[1])
 
@@ -193,7 +205,8 @@ def test_ensemble_alone_runs_its_members(synthetic_corpus):
     ens = peers.PeerEnsemble([peers.NaiveBayesPeer(), peers.RidgePeer()])
     P_val, P_test = ens.fit_predict(synthetic_corpus)
     assert ens.info["members"] == ["peer-multinomial-nb", "peer-ridge"]
-    np.testing.assert_allclose(P_test, np.mean([m.P_test for m in ens.members], axis=0))
+    np.testing.assert_allclose(P_test, ens.average([m.P_test for m in ens.members], ens.info["mean"]))
+    assert ens.info["chosen_text"].startswith(f"mean of {ens.info['mean']} of ")
 
 
 def test_platt_is_increasing_and_recovers_a_logistic_model():
