@@ -431,7 +431,8 @@ def grade_class(course_dir, assignment: str, workers: int | None = None, force: 
                 student: str | None = None, progress_bar: bool = True, unsafe_no_sandbox: bool = False,
                 **overrides) -> Summary:
     """Grade every submission of ``assignment`` (or only ``student``, always regraded).
-    ``overrides``: any :class:`GradeClass` limit (``cell_timeout=10``, ``memory_mb=512``...)."""
+    ``overrides``: any :class:`GradeClass` limit (``cell_timeout=10``, ``memory_mb=512``...), and
+    ``call_timeout`` (the judge's CPU seconds per call; default: the course's ``c.TrustedGrades``)."""
     from anime_genre.errors import UserError
     t0 = time.monotonic()
     course_dir = Path(course_dir).resolve()

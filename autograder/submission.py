@@ -370,11 +370,15 @@ def _drop_invalid_metadata(nb: dict, notes: list) -> None:
     """Remove each cell or notebook metadata key that nbformat's schema rejects (nbgrader
     refuses the whole notebook otherwise); nbgrader metadata was made valid above."""
     from nbformat.validator import iter_validate, normalize
-    for _ in range(5):                       # a removal can uncover nothing new; a few rounds at most
+    for _ in range(5):                       # a few rounds: one error can hide another under it
         bad = []
         # validated as nbgrader will read it: cell ids filled in (a copy; nbformat adds them on
         # reading, and iter_validate would otherwise stop at their absence)
-        for err in iter_validate(normalize(nb)[1]):
+        try:
+            errors = list(iter_validate(normalize(nb)[1]))
+        except Exception:  # noqa: BLE001 - a shape nbformat cannot even walk: nbgrader says so
+            return
+        for err in errors:
             path = list(err.absolute_path)
             if len(path) >= 4 and path[0] == "cells" and path[2] == "metadata" and path[3] != "nbgrader":
                 bad.append((path[1], path[3], err.message))
@@ -384,7 +388,8 @@ def _drop_invalid_metadata(nb: dict, notes: list) -> None:
             return
         for i, key, why in {(i, k): (i, k, w) for i, k, w in bad}.values():
             meta = nb["metadata"] if i is None else nb["cells"][i]["metadata"]
-            if meta.pop(key, None) is not None:
+            if key in meta:
+                del meta[key]
                 where = "notebook" if i is None else f"cell {i}"
                 notes.append(f"{where}: metadata {show(str(key), 40)} removed ({show(why, 100)})")
 
