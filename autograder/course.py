@@ -184,12 +184,13 @@ def lesson_paths(lessons_dir: Path = LESSONS) -> list[Path]:
 
 CONFIG = '''\
 # nbgrader configuration written by `python -m autograder build-course` (do not edit by hand).
-from nbgrader.preprocessors import (ClearHiddenTests, Execute, IgnorePattern, LimitOutput,
+from nbgrader.preprocessors import (Execute, IgnorePattern, LimitOutput,
                                     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata)
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from autograder.classexec import ClassExecute
+from autograder.submission import ClearHiddenTestsInChecks
 from autograder.nbgrader_plugin import TrustedGrades
 from autograder.safe_html import InertOutputs
 
@@ -210,7 +211,7 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # score is the cell's result, so partial credit works and stderr from the student's own code
 # cannot zero a correct answer. InertOutputs: see "the instructor's browser" below.
 c.Autograde.autograde_preprocessors = [
-    ClearHiddenTests,
+    ClearHiddenTestsInChecks,
     ClassExecute,
     TrustedGrades,
     IgnorePattern,
@@ -248,7 +249,9 @@ c.Autograde.pre_convert_hook = pre_convert_hook
 c.ExchangeFactory.collect = "autograder.exchange.SafeCollect"
 
 # Feedback never shows hidden-test code (nbgrader's own feedback does, jupyter/nbgrader#1363).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# ClearHiddenTestsInChecks: the hidden regions of check cells only; a student's own cells are
+# shown as they were written (autograder/submission.py).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTestsInChecks, CSSHTMLHeaderPreprocessor]
 
 # The instructor's browser: the formgrader shows a submission as HTML in a page of the
 # instructor's own Jupyter server, and feedback is HTML. nbconvert would copy a student's

@@ -130,7 +130,35 @@ def read_notebook(path: str | Path) -> Node:
                 or not isinstance(cell.get("source", ""), (str, list)) \
                 or not isinstance(cell.get("metadata", {}), dict):
             raise GradingError(f"{path}: not a valid notebook (cell {i} is malformed)")
+    why = structure_problem(raw)
+    if why:
+        raise GradingError(f"{path}: {why}")
     return _node(raw)
+
+
+def structure_problem(raw: dict) -> str | None:
+    """What stops nbformat's own reader (nbgrader's first step, before any repair can run) in
+    a notebook with a list of cells, or None; each path of the grader refuses it the same way."""
+    minor = raw.get("nbformat_minor")
+    if not isinstance(minor, int) or isinstance(minor, bool) or minor < 0:
+        what = "is missing" if "nbformat_minor" not in raw else f"{show_value(minor)} is not a version number"
+        return f"not a valid notebook (nbformat_minor {what}: open it in Jupyter and save it again)"
+    for i, cell in enumerate(raw["cells"]):
+        att = cell.get("attachments") if isinstance(cell, dict) else None
+        if att is not None and not (isinstance(att, dict) and all(isinstance(v, dict) for v in att.values())):
+            return f"not a valid notebook (the attachments of cell {i} are malformed)"
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "not a valid notebook (it holds text that is not Unicode: a lone surrogate such as \\ud800)"
+    except (RecursionError, ValueError, TypeError):
+        return "not a valid notebook (nested too deeply)"
+    return None
+
+
+def show_value(v, limit: int = 40) -> str:
+    text = repr(v)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # what a cell that timed out shows (nbclient's error_on_timeout: interrupt once, then go on)

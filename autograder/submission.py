@@ -44,6 +44,7 @@ import errno
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import time
@@ -133,7 +134,9 @@ def notebook_problem(nb, name: str = "notebook") -> str | None:
     meta = nb.get("metadata")
     if not isinstance(meta, dict) or "kernelspec" not in meta and "language_info" not in meta:
         return f"{name}: not a notebook this course can run (notebook metadata missing)"
-    return None
+    from .grade import structure_problem
+    why = structure_problem(nb)
+    return f"{name}: {why}" if why else None
 
 
 def check_notebook(path, limits: Limits = LIMITS) -> str | None:
@@ -301,8 +304,7 @@ def _on_its_own(cells: list, notes: list) -> None:
             notes.append(f"cell {i}: nbgrader metadata dropped ({show(str(exc).splitlines()[0], 120)})")
 
 
-def normalise_notebook(nb, source_nb=None, limits: Limits = LIMITS,
-                       hidden_markers=("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")):
+def normalise_notebook(nb, source_nb=None, limits: Limits = LIMITS):
     """``(notebook, notes)``: a copy of the student's notebook that nbgrader's sanitize step
     accepts, and one note per change. With ``source_nb`` (the instructor's notebook), every
     cell's nbgrader metadata becomes that of the source cell with the same grade_id (its
@@ -310,11 +312,10 @@ def normalise_notebook(nb, source_nb=None, limits: Limits = LIMITS,
     metadata that matches no source cell, the second and later cells with one grade_id and
     metadata that is not a mapping are removed (the cell is graded as an ordinary cell).
     Other cell and notebook metadata that nbformat's schema rejects (a tag with a comma, say)
-    is removed, and the instructor's ``hidden_markers`` written by the student are defused
-    (nbgrader's ClearHiddenTests stops on one without its pair, or outside a test cell;
-    check cells come back from the gradebook afterwards with their real markers). Outputs
-    are dropped. Raises :class:`SubmissionRejected` for a notebook that cannot be graded at
-    all (not a notebook, over ``limits.notebook_mb``)."""
+    is removed, and a cell id it rejects is replaced. The student's code and text are never
+    changed (hidden-test markers they wrote are left to :class:`ClearHiddenTestsInChecks`).
+    Outputs are dropped. Raises :class:`SubmissionRejected` for a notebook that cannot be
+    graded at all (not a notebook, over ``limits.notebook_mb``)."""
     import nbformat
     why = notebook_problem(nb)
     if why:
@@ -343,7 +344,7 @@ def normalise_notebook(nb, source_nb=None, limits: Limits = LIMITS,
             cell.pop("execution_count", None)
     if n_outputs:
         notes.append(f"outputs of {n_outputs} cells dropped ({dropped / 1024:.0f} KiB; the notebook is run again)")
-    _defuse_markers(cells, hidden_markers, notes)
+    _valid_ids(cells, notes)
     if source_nb is not None:
         _against_source(cells, source_nb, notes)
     else:
@@ -352,18 +353,17 @@ def normalise_notebook(nb, source_nb=None, limits: Limits = LIMITS,
     return nbformat.from_dict(nb), notes
 
 
-def _defuse_markers(cells: list, markers, notes: list) -> None:
-    """``BEGIN HIDDEN TESTS`` -> ``BEGIN_HIDDEN_TESTS`` wherever the student wrote it (their
-    own text loses nothing else; a check cell is restored from the gradebook later)."""
+CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")       # nbformat 4.5's rule for a cell id
+
+
+def _valid_ids(cells: list, notes: list) -> None:
+    """A cell id nbformat's schema rejects (not a string, odd characters, over 64 characters)
+    is replaced by a new one; nbgrader refuses the whole notebook otherwise."""
+    from nbformat.v4.nbbase import random_cell_id
     for i, cell in enumerate(cells):
-        src = cell["source"]
-        found = [m for m in markers if m and m in src]
-        for m in found:
-            src = src.replace(m, m.replace(" ", "_"))
-        if found:
-            cell["source"] = src
-            notes.append(f"cell {i}: the grader's own marker {show(found[0], 40)} written in the notebook "
-                         f"became {show(found[0].replace(' ', '_'), 40)} (nbgrader would stop on it)")
+        if "id" in cell and not (isinstance(cell["id"], str) and CELL_ID.match(cell["id"])):
+            notes.append(f"cell {i}: id {show(repr(cell['id']), 40)} is not a valid cell id; replaced")
+            cell["id"] = random_cell_id()
 
 
 def _drop_invalid_metadata(nb: dict, notes: list) -> None:
@@ -684,11 +684,8 @@ class NormaliseSubmission(NbGraderPreprocessor):
         student, notebook = info.get("student", "?"), info.get("notebook", "?")
         source = self._source_notebook(info.get("assignment"), info.get("notebook"))
         limits = dataclasses.replace(LIMITS, notebook_mb=self.notebook_mb)
-        from nbgrader.preprocessors import ClearHiddenTests
-        hidden = ClearHiddenTests(config=self.config)
         try:
-            nb, notes = normalise_notebook(nb, source, limits,
-                                           (hidden.begin_test_delimeter, hidden.end_test_delimeter))
+            nb, notes = normalise_notebook(nb, source, limits)
         except SubmissionRejected as exc:
             self.log.error("%s/%s: not graded: %s", show(student), show(notebook), exc)
             raise
@@ -709,6 +706,20 @@ class NormaliseSubmission(NbGraderPreprocessor):
         except (OSError, ValueError) as exc:
             self.log.warning("no source notebook %s (%s): nbgrader metadata checked on its own", path, exc)
             return None
+
+
+class ClearHiddenTestsInChecks(ClearHiddenTests):
+    """nbgrader's ``ClearHiddenTests`` on the check (grade) cells only, at autograde and feedback
+    time. Those come back from the gradebook, so their hidden-test regions are the instructor's.
+    Every other cell is the student's own: markers they wrote there (a BEGIN without its END,
+    a pair in a markdown cell) made nbgrader fail on their notebook, and rewriting them would
+    grade code that is not what they wrote. Those cells are left exactly as submitted."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        from nbgrader import utils
+        if not utils.is_grade(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)
 
 
 class RestoreLockedCells(OverwriteCells):

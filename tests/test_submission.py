@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "hostile"))
 import submissions as S  # noqa: E402
 
-from autograder.submission import (Limits, NormaliseSubmission, SubmissionRejected,  # noqa: E402
-                                   check_notebooks, normalise_notebook, pre_convert_hook,
-                                   stored_bytes, validate_folder)
+from autograder.submission import (ClearHiddenTestsInChecks, Limits, NormaliseSubmission,  # noqa: E402
+                                   SubmissionRejected, check_notebooks, normalise_notebook,
+                                   pre_convert_hook, show, stored_bytes, validate_folder)
 
 A = S.ASSIGNMENT
 NB = f"{A}.ipynb"
@@ -214,25 +214,37 @@ def test_metadata_nbformat_rejects_is_removed_and_said():
                              "notebook: metadata kernelspec removed (3 is not of type 'string')"]
 
 
-def _defused(source):
-    return source.replace("BEGIN HIDDEN TESTS", "BEGIN_HIDDEN_TESTS").replace("END HIDDEN TESTS", "END_HIDDEN_TESTS")
-
-
 @pytest.mark.parametrize("source", ["x = 1\n### BEGIN HIDDEN TESTS\ny = 2",                  # no END
                                     "### BEGIN HIDDEN TESTS\nnotes\n### END HIDDEN TESTS",   # not a test cell
-                                    "### END HIDDEN TESTS\n### BEGIN HIDDEN TESTS\n### BEGIN HIDDEN TESTS"])
+                                    "### END HIDDEN TESTS\n### BEGIN HIDDEN TESTS\n### BEGIN HIDDEN TESTS",
+                                    's = "BEGIN HIDDEN TESTS"'])                                # in a string
 @pytest.mark.parametrize("cell", [1, 3])                # the student's solution, a markdown cell
-def test_hidden_test_markers_the_student_wrote_are_defused(source, cell):
-    """nbgrader's ClearHiddenTests stopped on the instructor's markers in a student's own cell;
-    they become harmless text, and the check cells keep theirs (restored from the gradebook)."""
-    from nbgrader.preprocessors import ClearHiddenTests
+def test_hidden_test_markers_the_student_wrote_are_left_as_written(source, cell):
+    """nbgrader's ClearHiddenTests stopped on the instructor's markers in a student's own cell.
+    The course's ClearHiddenTestsInChecks clears the check cells only (restored from the
+    gradebook): the student's cells, strings included, stay exactly as written, so the code
+    graded is the code submitted; a check cell still loses its hidden region."""
     sub = student_nb()
     sub["cells"][cell]["source"] = source
     nb, notes = normalise_notebook(sub, source_nb())
-    assert nb.cells[cell].source == _defused(source)
-    assert len(notes) == 1 and notes[0].startswith(f"cell {cell}: the grader's own marker"), notes
-    ClearHiddenTests().preprocess(nb, {})            # raised RuntimeError before
-    assert nb.cells[cell].source == _defused(source)
+    assert nb.cells[cell].source == source and notes == []
+    nb.cells[2].source = "assert f(2) == 4\n### BEGIN HIDDEN TESTS\nassert f(3) == 6\n### END HIDDEN TESTS"
+    nb, _ = ClearHiddenTestsInChecks().preprocess(nb, {})
+    assert nb.cells[cell].source == source
+    assert nb.cells[2].source == "assert f(2) == 4"
+
+
+def test_cell_ids_nbformat_rejects_are_replaced():
+    sub = student_nb()
+    for cell, bad in zip(sub["cells"], ["bad id!", "x" * 100, 12345]):
+        cell["id"] = bad
+    sub["cells"][3]["id"] = "fine-id_1"
+    nb, notes = normalise_notebook(sub, source_nb())
+    import nbformat
+    nbformat.validate(nb)
+    assert nb.cells[3].id == "fine-id_1" and len({c.id for c in nb.cells}) == 4
+    assert notes == [f"cell {i}: id {show(repr(bad), 40)} is not a valid cell id; replaced"
+                     for i, bad in enumerate(["bad id!", "x" * 100, 12345])]
 
 
 @pytest.mark.parametrize("where", ["output data", "output metadata", "traceback", "attachment", "metadata"])
@@ -264,6 +276,12 @@ def test_size_cap_counts_everything_stored(where):
     (_nb([{"cell_type": "html", "source": "", "metadata": {}}]), "cell 0 is malformed"),
     (_nb([{"cell_type": "code", "source": [1, 2], "metadata": {}}]), "cell 0 is malformed"),
     ({"nbformat": 4, "cells": []}, "notebook metadata missing"),
+    # what stops nbformat's reader before any repair can run (grade refuses them the same way)
+    ({**_nb([]), "nbformat_minor": "5"}, "nbformat_minor '5' is not a version number"),
+    ({**_nb([]), "nbformat_minor": 5.0}, "nbformat_minor 5.0 is not a version number"),
+    ({k: v for k, v in _nb([]).items() if k != "nbformat_minor"}, "nbformat_minor is missing"),
+    (_nb([_cell("markdown", "x", attachments={"a.png": "not a mapping"})]), "attachments of cell 0 are malformed"),
+    (_nb([_cell("code", "# \ud800")]), "a lone surrogate"),
 ])
 def test_what_is_not_a_notebook_is_rejected_in_one_line(nb, words):
     with pytest.raises(SubmissionRejected) as exc:
@@ -413,7 +431,7 @@ def test_check_notebooks_reasons(tmp_path, outside):
     assert check_notebooks(sub, ["a"]) == "a.ipynb: is a FIFO (named pipe), not a notebook"
     os.unlink(sub / "a.ipynb")
     for content, words in [("nope", "not valid JSON"), (json.dumps({"nbformat": 3, "cells": []}), "nbformat 3"),
-                           (json.dumps({"nbformat": 4, "cells": []}), "notebook metadata missing")]:
+                           (json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": []}), "notebook metadata missing")]:
         (sub / "a.ipynb").write_text(content)
         why = check_notebooks(sub, ["a"])
         assert why.startswith("a.ipynb: ") and words in why and str(sub) not in why, why

@@ -182,7 +182,7 @@ ATTACKS = {
     "resources_out_cpu": "g) 200 MB of output (display metadata, traceback), CPU burn",
     "resources_fork_mem": "g) fork bomb, 4 GiB across many processes",
     "metadata": "h) no schema_version, duplicated and unknown grade_ids, solution metadata on a raw cell, "
-                "a tag with a comma, the hidden-test markers in the student's own cells",
+                "a tag with a comma, invalid cell ids, the hidden-test markers in the student's own cells",
     "browser": "i) scripts for the instructor's browser: HTML/JS/SVG/markdown outputs, markdown and raw cells",
 }
 
@@ -873,7 +873,7 @@ def build_attack(kind: str, release, source, cfg: dict):
         first(_FORK_BOMB)
         _edit(nb, "l4_softmax", lambda s: s + "\n" + _MEMORY)
     elif kind == "metadata":
-        _metadata_attack(nb)
+        _metadata_attack(nb, _payoff_sources(source))
     elif kind == "browser":
         browser_attack(nb, cfg["token"])
     else:
@@ -974,7 +974,7 @@ def browser_attack(nb, token: str) -> None:
         "state": {}, "x": f"</script><script>{J('widget_state')}</script>"}}
 
 
-def _metadata_attack(nb) -> None:
+def _metadata_attack(nb, pay: dict) -> None:
     """Everything that used to stop nbgrader for the whole class, in one notebook, each with
     something to gain if nbgrader believed it."""
     def meta(**kw):
@@ -999,11 +999,15 @@ def _metadata_attack(nb) -> None:
     # 5. metadata nbformat's schema rejects (a tag with a comma), which made nbgrader give up
     cells[cell_index(nb, "l4_softmax")]["metadata"]["tags"] = ["mine,yours"]
     # 6. the instructor's hidden-test markers in the student's own cells: one without its end,
-    # a complete pair in a markdown cell (nbgrader stopped on both)
+    # a complete pair in a markdown cell (nbgrader stopped on both), and one in a string that
+    # pays if the grader rewrites the student's code (the correct sigmoid only then)
     i = cell_index(nb, "l4_sigmoid")
-    cells[i]["source"] = _src(cells[i]) + "\n# ### BEGIN HIDDEN TESTS\n"
+    cells[i]["source"] = (_src(cells[i]) + "\n# ### BEGIN HIDDEN TESTS\n"
+                          + "if 'BEGIN HIDDEN TESTS'.count(' ') == 0:\n    exec(%r, globals())\n" % pay["l4_sigmoid"])
     cells.insert(i, {"cell_type": "markdown", "metadata": {},
                      "source": "### BEGIN HIDDEN TESTS\nnotes\n### END HIDDEN TESTS"})
+    # 7. cell ids nbformat's schema rejects (nbgrader refused the notebook)
+    cells[0]["id"], cells[1]["id"] = "bad id!", 12345
 
 
 def markers(nb) -> list[dict]:
