@@ -18,6 +18,7 @@ import stat
 import time
 from pathlib import Path
 
+from . import core
 from .judge import Limits, exercises_of_lesson, judge_notebook, lesson_of
 
 
@@ -141,7 +142,7 @@ def structure_problem(raw: dict) -> str | None:
     a notebook with a list of cells, or None; each path of the grader refuses it the same way."""
     minor = raw.get("nbformat_minor")
     if not isinstance(minor, int) or isinstance(minor, bool) or minor < 0:
-        what = "is missing" if "nbformat_minor" not in raw else f"{show_value(minor)} is not a version number"
+        what = "is missing" if "nbformat_minor" not in raw else f"{core._short(minor, 40)} is not a version number"
         return f"not a valid notebook (nbformat_minor {what}: open it in Jupyter and save it again)"
     for i, cell in enumerate(raw["cells"]):
         att = cell.get("attachments") if isinstance(cell, dict) else None
@@ -154,11 +155,6 @@ def structure_problem(raw: dict) -> str | None:
     except (RecursionError, ValueError, TypeError):
         return "not a valid notebook (nested too deeply)"
     return None
-
-
-def show_value(v, limit: int = 40) -> str:
-    text = repr(v)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # what a cell that timed out shows (nbclient's error_on_timeout: interrupt once, then go on)

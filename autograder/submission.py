@@ -52,6 +52,7 @@ from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import MissingEntry
+from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 from traitlets import Float
 
@@ -134,9 +135,7 @@ def notebook_problem(nb, name: str = "notebook") -> str | None:
     meta = nb.get("metadata")
     if not isinstance(meta, dict) or "kernelspec" not in meta and "language_info" not in meta:
         return f"{name}: not a notebook this course can run (notebook metadata missing)"
-    from .grade import structure_problem
-    why = structure_problem(nb)
-    return f"{name}: {why}" if why else None
+    return None
 
 
 def check_notebook(path, limits: Limits = LIMITS) -> str | None:
@@ -716,8 +715,7 @@ class ClearHiddenTestsInChecks(ClearHiddenTests):
     grade code that is not what they wrote. Those cells are left exactly as submitted."""
 
     def preprocess_cell(self, cell, resources, cell_index):
-        from nbgrader import utils
-        if not utils.is_grade(cell):
+        if not nbgrader_utils.is_grade(cell):
             return cell, resources
         return super().preprocess_cell(cell, resources, cell_index)
 

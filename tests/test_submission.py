@@ -276,12 +276,6 @@ def test_size_cap_counts_everything_stored(where):
     (_nb([{"cell_type": "html", "source": "", "metadata": {}}]), "cell 0 is malformed"),
     (_nb([{"cell_type": "code", "source": [1, 2], "metadata": {}}]), "cell 0 is malformed"),
     ({"nbformat": 4, "cells": []}, "notebook metadata missing"),
-    # what stops nbformat's reader before any repair can run (grade refuses them the same way)
-    ({**_nb([]), "nbformat_minor": "5"}, "nbformat_minor '5' is not a version number"),
-    ({**_nb([]), "nbformat_minor": 5.0}, "nbformat_minor 5.0 is not a version number"),
-    ({k: v for k, v in _nb([]).items() if k != "nbformat_minor"}, "nbformat_minor is missing"),
-    (_nb([_cell("markdown", "x", attachments={"a.png": "not a mapping"})]), "attachments of cell 0 are malformed"),
-    (_nb([_cell("code", "# \ud800")]), "a lone surrogate"),
 ])
 def test_what_is_not_a_notebook_is_rejected_in_one_line(nb, words):
     with pytest.raises(SubmissionRejected) as exc:
@@ -417,6 +411,24 @@ def test_timestamp_must_be_a_time_nbgrader_reads_safely(tmp_path, text, ok):
     assert (found == []) == ok, found
     if not ok:
         assert found[0].kind == "bad_timestamp"
+
+
+@pytest.mark.parametrize("nb, words", [
+    ({**_nb([]), "nbformat_minor": "5"}, "nbformat_minor '5' is not a version number"),
+    ({**_nb([]), "nbformat_minor": 5.0}, "nbformat_minor 5.0 is not a version number"),
+    ({k: v for k, v in _nb([]).items() if k != "nbformat_minor"}, "nbformat_minor is missing"),
+    (_nb([_cell("markdown", "x", attachments={"a.png": "not a mapping"})]), "attachments of cell 0 are malformed"),
+    (_nb([_cell("code", "# \ud800")]), "a lone surrogate"),
+])
+def test_what_nbformats_reader_stops_on_is_refused_in_one_line(tmp_path, nb, words):
+    """What stops nbformat's reader (nbgrader's first step) before any repair can run: the
+    class paths record it as invalid with this reason, and `grade` refuses it the same way
+    (both read the file through grade.read_notebook)."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "a.ipynb").write_text(json.dumps(nb))
+    why = check_notebooks(sub, ["a"])
+    assert why.startswith("a.ipynb: ") and words in why and "\n" not in why, why
 
 
 def test_check_notebooks_reasons(tmp_path, outside):

@@ -35,7 +35,7 @@ import warnings
 
 import numpy as np
 
-from .baselines import Corpus, Method, tuned_micro_f1
+from .baselines import REFERENCE_CONFIG, Corpus, Method, tuned_micro_f1
 from .features import BowVectorizer
 # Platt scaling lives with the reference's numpy heads (it calibrates them too); imported
 # here under its old name, ``peers.platt``
@@ -58,7 +58,7 @@ class TunedPeer(Method):
     (the chosen fitted estimator), for :class:`PeerEnsemble`."""
 
     grid: list = []
-    min_dfs: tuple = (2, 1)
+    min_dfs: tuple = (REFERENCE_CONFIG.min_df, 1)
 
     def __init__(self, name=None, grid=None, min_dfs=None):
         super().__init__(name)
@@ -74,7 +74,7 @@ class TunedPeer(Method):
     @staticmethod
     def vectorizer(min_df) -> BowVectorizer:
         """The reference's TF-IDF, with this ``min_df``."""
-        return BowVectorizer(min_df=min_df, max_df=0.5, bigrams=True)
+        return BowVectorizer(min_df=min_df, max_df=REFERENCE_CONFIG.max_df, bigrams=REFERENCE_CONFIG.bigrams)
 
     def make(self, setting):  # pragma: no cover - abstract
         raise NotImplementedError
