@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP = "anime-genre-course"
 
 # the autograder files a student needs, nothing else
-AUTOGRADER_FILES = ["__init__.py", "__main__.py", "core.py", "analysis.py", "judge.py", "worker.py", "grade.py",
-                    "sandbox.py", "sandbox_launch.py", "safe_html.py", "conftest.py", "test_notebook.py",
-                    "STUDENT.md"]
+AUTOGRADER_FILES = ["__init__.py", "__main__.py", "core.py", "local.py", "analysis.py", "judge.py", "worker.py",
+                    "grade.py", "sandbox.py", "sandbox_launch.py", "safe_html.py", "conftest.py",
+                    "test_notebook.py", "STUDENT.md"]
 
 FORBIDDEN_TEXT = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 IMPORT_REFERENCE = re.compile(r"^\s*(from\s+anime_genre\b|import\s+anime_genre\b)", re.M)

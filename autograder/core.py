@@ -382,6 +382,14 @@ class Checker:
         if analytic is _Failed:
             return False
         try:
+            value = f(x.copy())
+            narrow = getattr(value, "dtype", None)
+            if narrow is not None and getattr(narrow, "kind", "") == "f" and narrow.itemsize < 8:
+                # central differences with h = 1e-6 are below float32's resolution: the
+                # numerical gradient would be noise, and any hint about the formula wrong
+                return self._record(name, False, f"your forward returns {narrow} "
+                                    f"({_short(value)}): the numerical gradient needs float64 "
+                                    "losses. Compute in float64 and return float(L).")
             num = numerical_gradient(f, x, h=h)
         except CheckAborted:
             raise
@@ -412,11 +420,15 @@ class Checker:
             return self._record(name, True)
         bad = _abs(a - num) / _maximum(1e-8, _abs(a) + _abs(num))
         idx = _nditer_index(int(_argmax(bad.reshape(-1))), num.shape) if num.shape else ()
-        return self._record(
-            name, False,
-            f"relative error {err:.2e} > {tol:g} against numerical gradient; worst at index "
-            f"{tuple(int(i) for i in idx)}: numerical {num[idx]:.8g}, yours {a[idx]:.8g}."
-            + (f"  Hint: {hint}" if hint else ""))
+        msg = (f"relative error {err:.2e} > {tol:g} against numerical gradient; worst at index "
+               f"{tuple(int(i) for i in idx)}: numerical {num[idx]:.8g}, yours {a[idx]:.8g}.")
+        factor = _constant_factor(a, num, tol)
+        if factor is not None and abs(factor + 1) < 1e-3:
+            return self._record(name, False, msg + " Yours is the numerical gradient with its sign "
+                                "flipped everywhere: check the order of a subtraction.")
+        if factor is not None:
+            msg += f" Yours is {factor:.4g} times the numerical gradient everywhere: a constant factor."
+        return self._record(name, False, msg + (f"  Hint: {hint}" if hint else ""))
 
     # -- outcome
     @property
@@ -426,6 +438,18 @@ class Checker:
     @property
     def total(self) -> int:
         return len(self.results)
+
+
+def _constant_factor(a, num, tol: float) -> float | None:
+    """k when the gradient ``a`` is k times ``num`` everywhere (to ``tol``), else None."""
+    with _np.errstate(all="ignore"):
+        norm = float((num * num).sum())
+        if not norm > 0:
+            return None
+        k = float((a * num).sum()) / norm
+        if k == 0 or not rel_error(a, k * num) < tol:
+            return None
+    return k
 
 
 def call_inspect(func: Callable, *args, **kwargs):
@@ -681,8 +705,12 @@ def expected_subchecks(ex: Exercise, func: Callable) -> int | None:
 def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
     """Run the visible (and, if ``hidden``, the hidden) checks of one exercise on ``obj``.
 
-    Never raises for anything the student's code does: errors become a status."""
+    Never raises for anything the student's code does: errors become a status. A local
+    ``obj`` (a notebook's) is called as the judge calls the worker's: on copies of the
+    arguments (:mod:`autograder.local`), so both give one piece of code the same score."""
+    from .local import stand_in
     ex = get_exercise(id, hidden=hidden)
+    obj = stand_in(obj)
     funcs = [(ex.check, False)] + ([(h, True) for h in ex.hidden] if hidden else [])
     c = Checker()
     status = None
@@ -759,6 +787,16 @@ def check(id: str, obj: Any, hidden: bool = False) -> float:
 
     Never raises, so a student can run a notebook top to bottom and see every exercise."""
     import warnings
+
+    from .local import reference_use
+    try:
+        why = reference_use(obj)
+    except Exception:   # noqa: BLE001 - an odd object of the student's: the checks will say
+        why = None
+    if why is not None:
+        print(f"[{id}] FAILED — 0 points: {why}. Exercises must be your own implementation, not "
+              "the reference package's: the grader gives this exercise 0 points.")
+        return 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with _np.errstate(all="ignore"):

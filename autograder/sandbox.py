@@ -50,7 +50,7 @@ INSIDE_SUBMISSION = "/opt/submission"
 CGROUP_ROOT = "/sys/fs/cgroup"
 CGROUP_PREFIX = "autograder-"      # grade-class sets a per-run prefix so that it can sweep its own
 # the visible runtime: what a kernel or a worker may import from the course
-RUNTIME_FILES = ("__init__.py", "core.py", "worker.py")
+RUNTIME_FILES = ("__init__.py", "core.py", "local.py", "analysis.py", "worker.py")
 RUNTIME_DIRS = ("checks",)
 
 

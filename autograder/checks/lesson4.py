@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.core import call, exercise, readonly
+from autograder.core import CheckAborted, call, exercise, readonly
 
 # Two examples, three genres: logits and targets used by several checks. Read-only, so that
 # a function under test run in this process cannot change them for the checks after it.
@@ -78,6 +78,20 @@ def _loss_grad_check(c, cls, x, t, name, loss):
                  hint="dL/dx is (prediction - target) / N for these losses: mind the 1/N")
 
 
+def _variant_hint(variant, base, base_name: str, hint: str) -> str:
+    """The hint for a sub-check whose input is another form of an earlier sub-check's input
+    (class indices for one-hot rows): when the student's answers to both agree, the other
+    form is handled and what is wrong is the earlier answer, so the hint says that instead."""
+    try:
+        same = float(variant()) == float(base())
+    except CheckAborted:
+        raise
+    except Exception:   # noqa: BLE001 - the sub-checks themselves report the student's errors
+        same = False
+    return (f"your result is the same as for '{base_name}', which is wrong too: fix that one first"
+            if same else hint)
+
+
 def _forward_backward(cls, x, t, dout=None):
     """backward() (or backward(dout)) of a fresh layer after forward(x, t)."""
     layer = cls()
@@ -89,23 +103,33 @@ def _forward_backward(cls, x, t, dout=None):
 def check_softmax_with_loss(c, SoftmaxWithLoss):
     c.close(call(lambda: SoftmaxWithLoss().forward(X, T_ONEHOT)), 0.265126343932687,
             "forward on 2 one-hot examples", kind=float,
-            hint="L = -(1/N) sum_n log softmax(x_n)[true class]: mean over examples; return float(L)")
+            hint="L = -(1/N) sum_n log softmax(x_n)[true class]: mean over examples; return float(L) "
+                 "(if forward calls your softmax, its check above must pass first)")
     c.close(call(_forward_backward, SoftmaxWithLoss, X, T_ONEHOT),
             [[0.11561194881107452, -0.18573414039411879, 0.07012219158304424],
              [0.02330631128898695, 0.00857391277276019, -0.03188022406174712]],
             "backward() after that forward", hint="dL/dx = (softmax(x) - t) / N")
-    c.close(call(_forward_backward, SoftmaxWithLoss, X, T_ONEHOT, 2.0),
-            2 * np.array([[0.11561194881107452, -0.18573414039411879, 0.07012219158304424],
+    # dout differs from N (2): a backward that ignores dout and one that forgets 1/N cannot
+    # cancel out here
+    c.close(call(_forward_backward, SoftmaxWithLoss, X, T_ONEHOT, 3.0),
+            3 * np.array([[0.11561194881107452, -0.18573414039411879, 0.07012219158304424],
                           [0.02330631128898695, 0.00857391277276019, -0.03188022406174712]]),
-            "backward(dout=2.0) doubles the gradient", hint="multiply the gradient by dout")
+            "backward(dout=3.0) triples the gradient", hint="multiply the gradient by dout")
     c.close(call(lambda: SoftmaxWithLoss().forward(X, np.array([1, 2]))), 0.265126343932687,
-            "targets given as class indices [1, 2]", hint="turn indices into one-hot rows first")
+            "targets given as class indices [1, 2]",
+            hint=_variant_hint(lambda: SoftmaxWithLoss().forward(X, np.array([1, 2])),
+                               lambda: SoftmaxWithLoss().forward(X, T_ONEHOT), "forward on 2 one-hot examples",
+                               "turn indices into one-hot rows first"))
     c.close(call(lambda: SoftmaxWithLoss().forward(X, T_MULTI)), 0.515126343932687,
             "multi-hot row [1, 1, 0] counts as the distribution [1/2, 1/2, 0]",
             hint="divide each target row by its sum (leave all-zero rows at zero)")
     c.close(call(lambda: SoftmaxWithLoss().forward(X, readonly([[0, 0, 0], [0, 0, 1]]))), 0.03294195187871456,
             "an all-zero target row contributes nothing (N still counts it)",
             hint="divide by the row sums only where they are positive; keep dividing the total by N")
+    c.close(call(_forward_backward, SoftmaxWithLoss, X, readonly([[0, 0, 0], [0, 0, 1]])),
+            [[0.0, 0.0, 0.0], [0.023306311288986945, 0.008573912772760194, -0.03188022406174712]],
+            "backward() after the all-zero target row: that row's gradient is zero",
+            hint="dL/dx = (y * sum_k t_nk - t) / N: a row whose targets sum to 0 gets no gradient")
     _loss_grad_check(c, SoftmaxWithLoss, readonly([[0.3, -1.2, 2.0, 0.1], [1.5, 0.5, -0.5, 0.0]]),
                      readonly([[0, 0, 1, 0], [1, 0, 0, 0]]), "gradient matches numerical gradient (2 x 4)",
                      loss=0.43150748311876586)

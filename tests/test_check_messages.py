@@ -1,0 +1,136 @@
+"""What a student is told: the notebook's check cell and the grade agree on a piece of code,
+and the messages name the actual mistake (not a hint about another one)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder import core
+from autograder.judge import judge_exercise
+from autograder.local import reference_use
+
+import grader_cases.lesson4
+from grader_cases import submission
+from test_checks_trust import MODIFIES_ITS_INPUT, _notebook
+
+FOCAL_IN_PLACE = '''
+def focal_forward(x, t, gamma=2.0, alpha=None):
+    x = np.asarray(x, dtype=float)
+    t = np.asarray(t, dtype=float)
+    x *= 2 * t - 1                          # x is the caller's array when it is float already
+    log_p = -np.logaddexp(0, -x)
+    q = np.exp(-np.logaddexp(0, x))
+    a = 1.0 if alpha is None else alpha * t + (1 - alpha) * (1 - t)
+    return float(-(a * q ** gamma * log_p).sum() / x.shape[0])
+'''
+
+SOFTMAX_IN_PLACE = '''
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    x -= x.max(axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+'''
+
+SAME_CODE = MODIFIES_ITS_INPUT + [("l5_focal_forward", "", FOCAL_IN_PLACE),
+                                  ("l4_softmax", "", SOFTMAX_IN_PLACE)]
+
+
+def _local(ex_id: str, source: str):
+    """The student's object as the notebook's kernel holds it."""
+    ns = {"np": np}
+    exec(compile(source, "<cell>", "exec"), ns)
+    return ns[core.get_exercise(ex_id).reference.rpartition(".")[2].rpartition(":")[2]]
+
+
+@pytest.mark.parametrize("ex_id, _, source", SAME_CODE, ids=[f"{e}: {s}" for e, s, _ in SAME_CODE])
+def test_the_check_cell_and_the_grade_agree_on_code_that_writes_into_its_input(ex_id, _, source):
+    here = core.run_exercise(ex_id, _local(ex_id, source))
+    graded = judge_exercise(_notebook((ex_id, source)), ex_id, hidden=False)
+    assert (here.points, here.status) == (graded.points, graded.status), \
+        core.format_result(here) + "\n---\n" + core.format_result(graded)
+    assert [s.name for s in here.subchecks if not s.ok] == [s.name for s in graded.subchecks if not s.ok]
+    assert "read-only" not in core.format_result(here)
+
+
+@pytest.mark.parametrize("source", [
+    "from anime_genre.functions import sigmoid\n",
+    "import anime_genre.functions as f\ndef sigmoid(x):\n    return f.sigmoid(x)\n",
+    "def sigmoid(x):\n    from anime_genre import functions\n    return functions.sigmoid(x)\n",
+    "import importlib\nsigmoid = importlib.import_module('anime_genre.functions').sigmoid\n",
+])
+def test_the_check_cell_gives_the_reference_0_as_the_grade_does(source, capsys):
+    ns = {"np": np}
+    exec(compile(source, "<cell>", "exec"), ns)
+    assert core.check("l4_sigmoid", ns["sigmoid"]) == 0.0
+    out = capsys.readouterr().out
+    assert "FAILED — 0 points" in out and "reference package" in out, out
+    assert judge_exercise(submission(4, {"l4_sigmoid": source}), "l4_sigmoid").points == 0
+    own = "def sigmoid(x):\n    return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))\n"
+    assert reference_use(_local("l4_sigmoid", own)) is None
+
+
+class _Bce:
+    """Binary cross-entropy from logits with a backward that can be made wrong."""
+
+    def __init__(self, backward, dtype=float):
+        self._backward, self._dtype = backward, dtype
+
+    def loss(self, x, t):
+        return self._dtype((np.logaddexp(0, -x) * t + np.logaddexp(0, x) * (1 - t)).sum() / len(x))
+
+    def grad(self, x, t):
+        return self._backward(1 / (1 + np.exp(-x)), t, len(x))
+
+
+@pytest.mark.parametrize("backward, dtype, says, not_says", [
+    (lambda y, t, n: (t - y) / n, float, "sign flipped everywhere", "1/N"),
+    (lambda y, t, n: (y - t), float, "2 times the numerical gradient everywhere", "sign"),
+    (lambda y, t, n: (y - t) / n, np.float32, "returns float32", "1/N"),
+])
+def test_the_gradient_check_names_the_mistake(backward, dtype, says, not_says):
+    x = np.array([[0.3, -1.2, 2.0], [1.5, 0.5, -0.5]])
+    t = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    bce = _Bce(backward, dtype)
+    c = core.Checker()
+    assert not c.grad_check(lambda z: bce.loss(z, t), x, bce.grad(x, t), "gradient", tol=1e-6,
+                            nonzero=True, hint="mind the 1/N")
+    message = c.results[-1].message
+    assert says in message and not_says not in message, message
+    c = core.Checker()       # and the right gradient in float64 still passes
+    right = _Bce(lambda y, t, n: (y - t) / n)
+    assert c.grad_check(lambda z: right.loss(z, t), x, right.grad(x, t), "gradient", tol=1e-6, nonzero=True)
+
+
+# a right forward, and a backward that ignores dout (a case of the grader's accuracy tests)
+IGNORES_DOUT = next(src for ex_id, label, src in grader_cases.lesson4.BUGGY if label == "backward ignores dout")
+BACKWARD = "(self.y * self.t.sum(axis=1, keepdims=True) - self.t) / len(self.y)"
+MEAN = "(self.t * log_y).sum() / len(x))"
+
+
+@pytest.mark.parametrize("old, new, fails, hint", [
+    # forgets 1/N as well: the two cancel at dout = N = 2, not at dout = 3
+    (BACKWARD, "self.y * self.t.sum(axis=1, keepdims=True) - self.t", "backward(dout=3.0) triples the gradient", ""),
+    # (y - t) / N is right for every row but an all-zero one
+    (BACKWARD, "(self.y - self.t) * dout / len(self.y)",
+     "backward() after the all-zero target row: that row's gradient is zero", "sum to 0 gets no gradient"),
+    # a loss summed over examples: the class indices are handled, the one-hot loss is wrong
+    (MEAN, "(self.t * log_y).sum())", "targets given as class indices [1, 2]",
+     "same as for 'forward on 2 one-hot examples'"),
+])
+def test_the_visible_check_catches_it_and_says_why(old, new, fails, hint):
+    assert old in IGNORES_DOUT
+    source = IGNORES_DOUT.replace(old, new)
+    r = core.run_exercise("l4_softmax_cross_entropy", _local("l4_softmax_cross_entropy", source))
+    failed = {s.name: s.message for s in r.subchecks if not s.ok}
+    assert fails in failed, core.format_result(r)
+    assert hint in failed[fails]
+
+
+def test_a_float_check_fails_only_on_the_type():
+    wrong_value = "def focal_forward(x, t, gamma=2.0, alpha=None):\n    return 1.5\n"
+    r = core.run_exercise("l5_focal_forward", _local("l5_focal_forward", wrong_value))
+    assert "returns a Python float" not in {s.name for s in r.subchecks if not s.ok}, core.format_result(r)
+    as_array = FOCAL_IN_PLACE.replace("return float(", "return np.float32(")
+    r = core.run_exercise("l5_focal_forward", _local("l5_focal_forward", as_array))
+    assert "returns a Python float" in {s.name for s in r.subchecks if not s.ok}, core.format_result(r)
