@@ -296,6 +296,24 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
     return {"seconds": round(time.monotonic() - t0, 2), "notes": notes}
 
 
+def _as_released(nb, lesson: int, name: str):
+    """The notebook with the nbgrader metadata of the lesson as released, as nbgrader's paths
+    grade it (``NormaliseSubmission``): a solution cell the student unflagged, or a cell of
+    their own flagged as a solution, must not change what is run and graded here either."""
+    try:
+        from .submission import SubmissionRejected, normalise_notebook
+    except ImportError:    # a student's copy of the checks, without nbgrader: graded as it is
+        return nb
+    found = sorted((Path(__file__).resolve().parents[1] / "lessons").glob(f"{lesson:02d}_*.ipynb"))
+    if not found:
+        return nb
+    source = json.loads(found[0].read_text(encoding="utf-8"))
+    try:
+        return normalise_notebook(nb, source)[0]
+    except SubmissionRejected as exc:
+        raise GradingError(f"{name}: {exc}") from None
+
+
 def grade_nb(nb, name: str = "notebook", limits: Limits | None = None,
              hidden: bool = True) -> GradeReport:
     """Judge every exercise of the notebook's lesson (no execution)."""
@@ -307,6 +325,7 @@ def grade_nb(nb, name: str = "notebook", limits: Limits | None = None,
     exercises = exercises_of_lesson(lesson, hidden=hidden)
     if not exercises:
         raise GradingError(f"{name}: lesson {lesson} has no exercises in the autograder")
+    nb = _as_released(nb, lesson, name)
     results = judge_notebook(nb, [ex.id for ex in exercises], limits, hidden=hidden)
     return GradeReport(notebook=name, lesson=lesson, results=results,
                        seconds=round(time.monotonic() - t0, 2))

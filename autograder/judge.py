@@ -164,7 +164,7 @@ class Worker:
         self._send({"paths": _third_party_paths(), "cells": cells,
                     "cell_timeout": limits.cell_timeout, "call_timeout": limits.call_timeout,
                     "exercise_timeout": limits.exercise_timeout})
-        self.ready = None
+        self.ready = self.early_ready = None
         self.next_ready()
 
     def _wall(self, cpu: float) -> float:
@@ -176,15 +176,19 @@ class Worker:
         self.exercise_dead = False
         self.requests = 0
         self.idle_used = 0.0
-        self.ready = self._receive(self._wall(self.limits.startup_timeout), "while running your solution cells")
+        early, self.early_ready = self.early_ready, None
+        self.ready = early or self._receive(self._wall(self.limits.startup_timeout),
+                                            "while running your solution cells")
         self.idle_used = 0.0           # the exercise's own waiting starts now
         if "child_died" in self.ready:
             self.exercise_dead = True
         return self.ready
 
     def finish_exercise(self) -> None:
-        """Tell the exercise's process to exit (the worker then runs the next cells)."""
-        self._send({"op": "done"})
+        """Tell the exercise's process to exit (the worker then runs the next cells). The
+        message names the exercise: one that outlived its process (which the student's code
+        ended itself) is not taken by the next exercise's process as its own."""
+        self._send({"op": "done", "stop": (self.ready or {}).get("stop")})
 
     # -- low level
     def _send(self, msg, blobs=None) -> None:
@@ -273,6 +277,13 @@ class Worker:
             self._gone("error", f"the worker process is gone in {self.label}" + self._death())
         self._send(msg, blobs)
         reply = self._receive(self._wall(self.limits.call_timeout), doing)
+        if "ready" in reply:
+            # the exercise's process ended cleanly (os._exit(0)) without answering, and the
+            # worker went on to the next exercise: this message is that one's, kept for it
+            self.early_ready = reply
+            self.exercise_dead = True
+            raise ExerciseDied("error", f"your code ended the grading process (exit code 0) in "
+                                        f"{self.label} ({doing})")
         if "child_died" in reply:
             code = reply.get("child_died")
             name = signal.Signals(-code).name if isinstance(code, int) and code < 0 and \
@@ -466,6 +477,8 @@ def _grade_served(worker: Worker, ex: core.Exercise, idx: int, hidden: bool) -> 
     whole worker is lost (timeout, broken channel)."""
     name = object_name(ex)
     ready = worker.ready or {}
+    if ready.get("stop", ex.id) != ex.id:    # never expected: start afresh rather than mix them up
+        worker._gone("error", f"the worker served {str(ready.get('stop'))[:40]!r} where {ex.id} was expected")
     if "child_died" in ready:
         return _zero(ex, "error", f"your code ended the grading process (exit code {ready['child_died']})")
     own = [c for c in ready.get("cells", []) if c.get("index") == idx]

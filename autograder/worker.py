@@ -409,10 +409,20 @@ def _where(exc) -> str:
 
 
 def _error(exc) -> dict:
-    msg = str(exc)
+    # str() runs the student's __str__, which may itself raise (or return a non-str): the
+    # exception must still be reported, or the exercise's process would end without a reply
+    try:
+        msg = str(exc)
+        msg = msg if type(msg) is str else ""
+    except BaseException:   # noqa: BLE001
+        msg = "(its message could not be shown: its __str__ raised)"
     if len(msg) > 2000:
         msg = msg[:2000] + "..."
-    return {"type": type(exc).__name__[:100], "message": msg, "where": _where(exc)[:400],
+    try:
+        where = _where(exc)[:400]
+    except BaseException:   # noqa: BLE001
+        where = ""
+    return {"type": type(exc).__name__[:100], "message": msg, "where": where,
             "not_implemented": isinstance(exc, NotImplementedError)}
 
 
@@ -503,7 +513,9 @@ def serve(config: dict, proto_in: int, proto_out: int) -> None:
                 try:
                     _cpu_backstop(float(config.get("exercise_timeout", 120)))
                     write_message(proto_out, {"ready": True, "stop": cell["stop"], "cells": report})
-                    _serve_requests(ns, proto_in, proto_out, config)
+                    _serve_requests(ns, proto_in, proto_out, config, cell["stop"])
+                except BaseException:   # noqa: BLE001 - serving broke down: the parent says so
+                    os._exit(70)
                 finally:
                     os._exit(0)
             _, status = os.waitpid(pid, 0)
@@ -516,7 +528,7 @@ def serve(config: dict, proto_in: int, proto_out: int) -> None:
         _serve_requests(ns, proto_in, proto_out, config)
 
 
-def _serve_requests(ns: dict, proto_in: int, proto_out: int, config: dict) -> None:
+def _serve_requests(ns: dict, proto_in: int, proto_out: int, config: dict, stop=None) -> None:
     handles = Handles()
     call_cpu = float(config.get("call_timeout", 10))
     while True:
@@ -525,6 +537,8 @@ def _serve_requests(ns: dict, proto_in: int, proto_out: int, config: dict) -> No
         except EOFError:
             return
         if req.get("op") == "done":
+            if req.get("stop") != stop:     # meant for an earlier exercise's process, gone already
+                continue
             return
         out_blobs: list = []
         try:

@@ -354,3 +354,50 @@ def test_a_solution_needs_only_the_globals_it_reads():
     assert "BASE = 3" in sources and any(s.startswith("SHIFT =") for s in sources), sources
     r = judge_exercise(nb, "l4_sigmoid")
     assert r.points == r.max_points, core.format_result(r)
+
+
+ODD_ERROR = '''
+class _Odd(Exception):
+    def __str__(self):
+        raise _Odd()
+
+
+class SoftmaxWithLoss:
+    def forward(self, x, t):
+        raise _Odd()
+'''
+EXITS_CLEANLY = "import os\n\ndef softmax(x):\n    os._exit(0)\n"
+
+
+@pytest.mark.parametrize("ex_id, source", [("l4_softmax_cross_entropy", ODD_ERROR), ("l4_softmax", EXITS_CLEANLY)],
+                         ids=["exception whose __str__ raises", "os._exit(0) during a call"])
+def test_an_exercise_that_ends_its_own_process_costs_only_itself(ex_id, source):
+    """The exercise's process ending without a reply (exit status 0) once shifted every later
+    exercise onto the next one's process: correct exercises scored 0."""
+    from autograder.grade import grade_nb
+    report = grade_nb(submission(4, {ex_id: source}), "odd")
+    points = {r.id: r.points for r in report.results}
+    assert points[ex_id] == 0, report.table()
+    assert all(r.points == r.max_points for r in report.results if r.id != ex_id), report.table()
+
+
+def test_grade_reads_the_lessons_metadata_as_nbgrader_does():
+    """A solution cell the student unflagged is still graded, and a cell they flagged as a
+    solution themselves is not run as one: on `grade` as on the nbgrader paths."""
+    from autograder.grade import grade_nb
+    nb = solved(4)
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "l4_softmax":
+            meta["solution"] = False
+        if meta.get("grade_id") == "l4_log_sigmoid":
+            # the student's log_sigmoid calls a helper defined in a cell they flagged themselves
+            cell.source = "def log_sigmoid(x):\n    return _impl(x)\n"
+            own = nbformat.v4.new_code_cell(
+                "for _k in [0]:\n    _impl = lambda x: -np.logaddexp(0, -np.asarray(x, dtype=float))\n",
+                metadata={"nbgrader": {"solution": True, "grade": False, "locked": False, "schema_version": 3}})
+            at = i
+    nb.cells.insert(at, own)
+    points = {r.id: r.points for r in grade_nb(nb, "meta").results}
+    assert points["l4_softmax"] == 2
+    assert points["l4_log_sigmoid"] == 0
