@@ -293,6 +293,7 @@ c.ClassExecute.notebook_timeout = 600
 c.ClassExecute.memory_mb = 2048
 # the judge, on both paths (grades come from it; `python -m autograder grade` has the same defaults)
 c.TrustedGrades.call_timeout = 10.0   # CPU-seconds per call of student code in the judge
+c.TrustedGrades.exercise_timeout = 120.0  # CPU-seconds, all checks of one exercise (>= 12 x call)
 c.TrustedGrades.memory_mb = 2048
 
 # nbgrader's exchange (release_assignment, fetch_assignment, submit, collect, feedback): a folder

@@ -54,7 +54,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.api import MissingEntry
 from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
-from traitlets import Float
+from traitlets import Float, List
 
 MIB = 2 ** 20
 # the keys of nbgrader's cell metadata (schema 3) that come from the source notebook
@@ -713,6 +713,11 @@ class ClearHiddenTestsInChecks(ClearHiddenTests):
     Every other cell is the student's own: markers they wrote there (a BEGIN without its END,
     a pair in a markdown cell) made nbgrader fail on their notebook, and rewriting them would
     grade code that is not what they wrote. Those cells are left exactly as submitted."""
+
+    # nbconvert's HTML exporter sets NbConvertBase.display_data_priority for the feedback's
+    # preprocessors; nbgrader's base class declares it without config=True, so every
+    # generate_feedback warned "not recognized". Accepted here, and unused.
+    display_data_priority = List(["text/html", "text/plain"]).tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
         if not nbgrader_utils.is_grade(cell):

@@ -77,7 +77,9 @@ def course(tmp_path_factory):
         expected[student] = json.loads(p.stdout)
     _nbgrader(course, "db", "student", "add", "alice", "--last-name", "A", "--first-name", "Alice")
     autograde = _nbgrader(course, "autograde", L4, "--create")
-    _nbgrader(course, "generate_feedback", L4)
+    feedback = _nbgrader(course, "generate_feedback", L4)
+    # the course's preprocessors accept the configuration nbconvert gives every one of them
+    assert "not recognized" not in feedback.stdout + feedback.stderr, feedback.stderr[-2000:]
     _nbgrader(course, "export")
     return course, expected, lessons, autograde.stdout + autograde.stderr
 

@@ -46,12 +46,29 @@ def test_planted_genre_ranks_first(trained, genre_pos):
     name, text = planted_text(genre_pos)
     r = cli(["predict", text, "--top", "3"], runs)   # default model: <runs>/latest/model.npz
     assert r.returncode == 0, r.stderr
-    first = r.stdout.splitlines()[0].split()
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("predicted: ")
+    first = lines[1].split()
     assert first[0] == "1."
-    assert r.stdout.splitlines()[0][4:].startswith(name), r.stdout
+    assert lines[1][4:].startswith(name), r.stdout
     probs = [float(line.split()[-2] if line.rstrip().endswith("*") else line.split()[-1])
-             for line in r.stdout.splitlines()[:3]]
+             for line in lines[1:4]]
     assert probs == sorted(probs, reverse=True) and 0 <= probs[-1] <= probs[0] <= 1
+
+
+def test_every_predicted_genre_is_shown_beyond_top(trained):
+    """--top 1 still lists each genre above its threshold (what --format json predicts)."""
+    runs, _ = trained
+    text = " ".join(planted_text(i)[1] for i in (0, 3, 6))     # three genres' words at once
+    as_json = json.loads(cli(["predict", text, "--format", "json"], runs).stdout)
+    assert len(as_json["predicted"]) >= 2, as_json
+    r = cli(["predict", text, "--top", "1"], runs)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    # (the text is ranked by probability; the table lists genres in the model's order)
+    assert sorted(lines[0].removeprefix("predicted: ").split(", ")) == sorted(as_json["predicted"])
+    starred = [line[4:].rsplit(None, 2)[0] for line in lines[1:-1] if line.rstrip().endswith("*")]
+    assert sorted(starred) == sorted(as_json["predicted"]), r.stdout
 
 
 def test_model_path_option(trained, tmp_path):
@@ -115,7 +132,10 @@ def test_core_model_file_is_not_a_run_model(trained, tmp_path):
 
 
 def test_missing_model(tmp_path):
-    one_line_error(cli(["predict", "a ninja"], tmp_path), "model file not found")
+    one_line_error(cli(["predict", "a ninja"], tmp_path), "no model at", str(tmp_path / "latest"),
+                   "anime-genre run", "--model")
+    one_line_error(cli(["predict", "a ninja", "--model", str(tmp_path / "m.npz")], tmp_path),
+                   "model file not found")
 
 
 def test_saved_model_round_trip(tmp_path):
@@ -321,6 +341,8 @@ def test_csv_column(trained, tmp_path):
      ["row 2 (line 3) has 3 fields, expected 2"]),
     ("open_quote.csv", b'id,synopsis\n1,"ninja\n', ["--column", "synopsis"], ["line 2", "cut off"]),
     ("header_only.csv", b"id,synopsis\n", ["--column", "synopsis"], ["header but no rows"]),
+    ("plain.txt", b"A girl joins a band and learns the guitar\nA ninja\n", ["--column", "synopsis"],
+     ["does not look like a CSV", "leave out --column"]),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_bad_file(trained, tmp_path, name, content, args, needles):
     runs, _ = trained

@@ -36,9 +36,10 @@ def strict_rows(text: str, file: str, blank_rows: bool = False) -> tuple:
     for i, (fields, line) in enumerate(body, 1):
         if len(fields) != len(header) and not (blank_rows and not fields):
             cut = i == len(body) and len(fields) < len(header)
-            raise UserError(f"{file}: row {i} (line {line}) has {len(fields)} fields, expected "
+            raise UserError(f"{file}: row {i} (line {line}) has {len(fields)} "
+                            f"field{'' if len(fields) == 1 else 's'}, expected "
                             f"{len(header)} ({', '.join(header)})"
-                            + (" — the last row is cut off" if cut else
+                            + (" — the last row may be cut off" if cut else
                                "; fix that row (a comma inside a field needs quotes) or delete it"))
     if body and not text.endswith(("\n", "\r")):
         raise UserError(f"{file}: row {len(body)} (line {body[-1][1]}, the last) has no final line "

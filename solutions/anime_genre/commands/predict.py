@@ -123,6 +123,11 @@ def read_column(arg: str, column: str) -> list:
     if header.count(column) > 1:
         raise UserError(f"{name}: column {column!r} appears more than once in the header")
     if column not in header:
+        if len(header) == 1 and (len(header[0]) > 60 or " " in header[0].strip()):
+            # one long field with spaces: a plain text file, not a CSV table with a header
+            raise UserError(f"{name}: this does not look like a CSV table: its first line is one "
+                            f"field of text ({header[0][:40]!r}...), not a header of column names. "
+                            f"For one synopsis per line, leave out --column")
         raise UserError(f"{name}: no column {column!r}; the header has {', '.join(map(repr, header))}: "
                         f"pass one of them to --column")
     if not body:
@@ -205,6 +210,8 @@ def write_table(pred, rows, fmt: str, top: int, out, empty="empty line") -> dict
 def main(args) -> int:
     import sys
 
+    import numpy as np
+
     from ..config import get_runs_home
     from ..errors import UserError
     from ..predictor import FastPredictor
@@ -228,6 +235,10 @@ def main(args) -> int:
     else:
         text = read_synopsis(args.text)
     path = Path(args.model) if args.model else get_runs_home() / "latest" / "model.npz"
+    if not args.model and not path.exists():
+        raise UserError(f"no model at {path.resolve()}, the default (runs/latest/model.npz under "
+                        "the current folder, or under $ANIME_GENRE_RUNS): train one with "
+                        "`anime-genre run` from this folder, or name a model with --model PATH")
     pred = FastPredictor.load(path)
     if pred.note:
         print(f"anime-genre predict: note: {pred.note}", file=sys.stderr)
@@ -260,11 +271,17 @@ def main(args) -> int:
               f"synopsis are known to the model; the ranking below says little about this text",
               file=sys.stderr)
     p = pred.predict_proba_words([words])[0]
-    order = p.argsort()[::-1][: args.top]
-    width = max(len(pred.genres[j]) for j in order)
-    for rank, j in enumerate(order, 1):
+    ranking = np.argsort(-p, kind="stable")
+    predicted = [j for j in ranking if p[j] >= pred.thresholds[j]]
+    # the --top first, and every predicted genre however far down the ranking it is
+    shown = sorted(set(ranking[: args.top]) | set(predicted), key=lambda j: -p[j])
+    rank = {j: r for r, j in enumerate(ranking, 1)}
+    print("predicted: " + (", ".join(pred.genres[j] for j in predicted) if predicted
+                           else "no genre reaches its threshold"))
+    width = max(len(pred.genres[j]) for j in shown)
+    for j in shown:
         mark = "*" if p[j] >= pred.thresholds[j] else " "
-        print(f"{rank:>2}. {pred.genres[j]:<{width}}  {p[j]:.3f} {mark}")
-    print(f"(* = above the genre's tuned threshold; model {path}, trained on {pred.meta.get('source')}; "
-          f"{known} of {len(words)} words known)")
+        print(f"{rank[j]:>2}. {pred.genres[j]:<{width}}  {p[j]:.3f} {mark}")
+    print(f"(* = above the genre's tuned threshold, i.e. predicted; model {path}, trained on "
+          f"{pred.meta.get('source')}; {known} of {len(words)} words known)")
     return 0
