@@ -8,8 +8,9 @@ An exercise is declared once, with its visible check::
 
 A check receives a :class:`Checker` and the student's object. Each call of ``c.close``,
 ``c.equal``, ``c.true`` or ``c.grad_check`` is one sub-check; the score is
-``points * passed / total``. Checks must not import ``anime_genre`` (students get them
-without it); hidden checks in ``autograder.hidden`` may.
+``points * passed / total``, properties aside (:meth:`Checker.properties`, :func:`score`).
+Checks must not import ``anime_genre`` (students get them without it); hidden checks in
+``autograder.hidden`` may.
 
 This module captures the numpy functions it relies on at import time, before any student
 code runs, so that a notebook which replaces ``np.allclose`` does not change what a check
@@ -18,6 +19,7 @@ outside the student's process, see ``autograder.judge``.)
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import os
@@ -161,6 +163,7 @@ class SubCheck:
     ok: bool
     message: str = ""
     hidden: bool = False   # from a hidden check: feedback shows the name, not the values
+    prop: bool = False     # a property (see Checker.properties): counts with the value checks
 
 
 def rel_error(x, y) -> float:
@@ -238,6 +241,20 @@ class Checker:
         self.results: list[SubCheck] = []
         self.stop_on_first_failure = stop_on_first_failure
         self.first_error: str | None = None   # what to tell about the first exception met
+        self._in_properties = 0
+
+    @contextlib.contextmanager
+    def properties(self, when: bool = True):
+        """Sub-checks made inside are *properties* (unless ``when`` is false): the input is
+        left unchanged, an empty input gives an empty answer, a negative case gives False or
+        nothing, the same seed gives the same result, a bad argument raises. Code that
+        computes nothing passes them, so they earn points only in proportion to the *value*
+        sub-checks passed (:func:`score`)."""
+        self._in_properties += bool(when)
+        try:
+            yield self
+        finally:
+            self._in_properties -= bool(when)
 
     # -- recording
     def _resolve(self, value, name: str, fatal: bool = False):
@@ -260,7 +277,7 @@ class Checker:
             return _Failed
 
     def _record(self, name: str, ok: bool, message: str = "", fatal: bool = False) -> bool:
-        self.results.append(SubCheck(name, bool(ok), message))
+        self.results.append(SubCheck(name, bool(ok), message, prop=self._in_properties > 0))
         if not ok and (fatal or self.stop_on_first_failure):
             raise CheckAborted(name)
         return bool(ok)
@@ -750,7 +767,7 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
         return Result(id, 0.0, ex.points, status, message, c.results)
     total = c.total
     passed = c.passed
-    points = 0.0 if total == 0 else round(ex.points * passed / total, 2)
+    points = score(ex.points, c.results)
     if status is None and c.first_error is not None:   # an exception failed some sub-checks
         status, message = "error", c.first_error
     if status is None:
@@ -762,6 +779,19 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
             f = failures[0]
             message += ": " + f.name + ("" if f.hidden else " — " + f.message)
     return Result(id, points, ex.points, status, message, c.results)
+
+
+def score(points: float, results: list) -> float:
+    """``points`` times the share of sub-checks passed, where a passed property sub-check
+    counts only as much as the share of value sub-checks passed: a function that returns
+    ``[]`` keeps its input and handles the empty case, and must not earn points for that."""
+    values = [r for r in results if not r.prop]
+    props = [r for r in results if r.prop]
+    if not results:
+        return 0.0
+    share = sum(r.ok for r in values) / len(values) if values else 1.0
+    credit = sum(r.ok for r in values) + share * sum(r.ok for r in props)
+    return round(points * credit / len(results), 2)
 
 
 def format_result(r: Result) -> str:
@@ -779,7 +809,22 @@ def format_result(r: Result) -> str:
         lines.append(f"  {mark} {tag}{s.name}" + (f"\n       {detail}" if not s.ok and detail else ""))
     if r.status == "error" and not any(not s.ok for s in r.subchecks):
         lines.append("  " + r.message)
+    values = [s for s in r.subchecks if not s.prop]
+    if any(s.prop and s.ok for s in r.subchecks) and not all(s.ok for s in values):
+        lines.append(f"  (the checks of properties, such as an input left unchanged or an empty input, count "
+                     f"in proportion to the value checks passed: {sum(s.ok for s in values)} of {len(values)})")
     return "\n".join(lines)
+
+
+def skipped(exc: BaseException, todo: str) -> str:
+    """What a lesson's demonstration cell prints when it cannot run: ``todo`` while an
+    exercise it uses is not written yet, else what went wrong in it (instead of a traceback
+    here, and NameErrors in the cells after it)."""
+    if isinstance(exc, NotImplementedError):
+        return todo
+    text = " ".join(str(exc).split())
+    return (f"Skipped: an exercise this cell uses raised {type(exc).__name__}"
+            + (f": {text[:200]}" if text else "") + ". Its check above says which, and what to fix.")
 
 
 def check(id: str, obj: Any, hidden: bool = False) -> float:

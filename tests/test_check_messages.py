@@ -134,3 +134,76 @@ def test_a_float_check_fails_only_on_the_type():
     as_array = FOCAL_IN_PLACE.replace("return float(", "return np.float32(")
     r = core.run_exercise("l5_focal_forward", _local("l5_focal_forward", as_array))
     assert "returns a Python float" in {s.name for s in r.subchecks if not s.ok}, core.format_result(r)
+
+
+# Code that computes nothing passes the checks of properties (an input left unchanged, an
+# empty input, a negative case, the same seed): those count only in proportion to the value
+# checks passed, so none of these earns more than a fifth of the points, visible and hidden
+# checks together (a weak-check audit found each earning 30-67% before).
+DO_NOTHING = [
+    ("l1_split_source_tail", "def split_source_tail(text):\n    return text, ''\n"),
+    ("l2_is_placeholder", "def is_placeholder(text):\n    return False\n"),
+    ("l2_find_ban_words", "def find_ban_words(text, ban_words):\n    return []\n"),
+    ("l2_remove_non_alpha", "def remove_non_alpha(text):\n    return text\n"),
+    ("l2_remove_stop_words", "def remove_stop_words(tokens, stop_words):\n    return list(tokens)\n"),
+    ("l2_filter_vocabulary", "def filter_vocabulary(tokens, vocabulary):\n    return []\n"),
+    ("l2_vocabulary_coverage", "def vocabulary_coverage(docs, vocabulary):\n    return 0.0\n"),
+    ("l2_looks_truncated", "def looks_truncated(text):\n    return False\n"),
+    ("l2_frequent_genres", "def frequent_genres(genre_lists, min_count):\n    return []\n"),
+    ("l2_clean_rows", '''
+RULES = ("type", "missing", "placeholder", "no_genre_information", "too_short", "ban_words", "only_rare_genres")
+
+def clean_rows(types, synopses, genres, keep_types=("TV",), min_words=20, min_genre_count=20, ban_words=()):
+    n = len(types)
+    return [None] * n, {"rows in": n, **{r: 0 for r in RULES}, "rows out": n}
+'''),
+    ("l2_iterative_stratification", '''
+def iterative_stratification(Y, proportions=(0.7, 0.1, 0.2), seed=0):
+    Y = np.asarray(Y)
+    if Y.ndim != 2 or sum(proportions) <= 0:
+        raise ValueError("bad arguments")
+    return np.zeros(len(Y), dtype=np.int64)
+'''),
+    ("l3_document_frequency", "def document_frequency(X):\n    return np.zeros(X.shape[1], dtype=np.int64)\n"),
+    ("l5_alpha_weights", "def alpha_weights(t, alpha=None):\n    return np.ones(np.shape(t))\n"),
+    ("l6_dropout", '''
+class Dropout:
+    def __init__(self, ratio=0.5, seed=None):
+        self.params, self.grads = [], []
+        self.train_flg = True
+
+    def forward(self, x, train_flg=None):
+        return x
+
+    def backward(self, dout):
+        return dout
+'''),
+    ("l6_minibatches", "def minibatch_indices(n, batch_size, seed):\n    return []\n"),
+    ("l6_tune_thresholds", '''
+def tune_thresholds(Y_val, P_val, grid=None, default=0.5):
+    return np.full(np.shape(Y_val)[1], default)
+'''),
+]
+
+
+@pytest.mark.parametrize("ex_id, source", DO_NOTHING, ids=[e for e, _ in DO_NOTHING])
+def test_code_that_computes_nothing_earns_almost_nothing(ex_id, source):
+    r = core.run_exercise(ex_id, _local(ex_id, source), hidden=True)
+    assert r.points <= 0.2 * r.max_points, core.format_result(r)
+    assert any(s.ok for s in r.subchecks), "the case should pass some property checks"
+
+
+def test_properties_count_in_proportion_to_the_values():
+    S = core.SubCheck
+    values = [S("v1", True), S("v2", False)]
+    props = [S("p1", True, prop=True), S("p2", True, prop=True)]
+    assert core.score(4.0, values + props) == 4.0 * (1 + 0.5 * 2) / 4
+    assert core.score(4.0, [S("v", False)] + props) == 0.0
+    assert core.score(4.0, [S("v", True)] + props) == 4.0
+    assert core.score(3.0, props) == 3.0          # only properties: counted as usual
+    c = core.Checker()
+    with c.properties(when=False):
+        c.true(True, "value")
+    with c.properties():
+        c.true(True, "property")
+    assert [r.prop for r in c.results] == [False, True]

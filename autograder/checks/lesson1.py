@@ -68,14 +68,17 @@ def _raised(func, *args):
 
 
 def _check_raises(c, func, html, field, what):
-    """Three sub-checks: ``func(html)`` raises, a PageParseError, naming ``field``."""
+    """Three sub-checks: ``func(html)`` raises, a PageParseError, naming ``field``. Properties:
+    a function that always raises passes them."""
     msg = _raised(func, html)
-    c.true(msg is not None, f"{what}: raises an error instead of returning a value",
-           "returned normally", hint=f"raise PageParseError({field!r}, reason) when the field is missing")
-    c.true(msg is not None and msg.startswith("PageParseError:"), f"{what}: the error is a PageParseError",
-           f"got {msg!r}", hint=f"raise PageParseError({field!r}, reason), not another exception")
-    c.true(msg is not None and f"field {field!r}" in msg, f"{what}: the error names the field {field!r}",
-           f"got {msg!r}", hint=f"the first argument of PageParseError is the field: PageParseError({field!r}, ...)")
+    with c.properties():
+        c.true(msg is not None, f"{what}: raises an error instead of returning a value",
+               "returned normally", hint=f"raise PageParseError({field!r}, reason) when the field is missing")
+        c.true(msg is not None and msg.startswith("PageParseError:"), f"{what}: the error is a PageParseError",
+               f"got {msg!r}", hint=f"raise PageParseError({field!r}, reason), not another exception")
+        c.true(msg is not None and f"field {field!r}" in msg, f"{what}: the error names the field {field!r}",
+               f"got {msg!r}", hint=f"the first argument of PageParseError is the field: "
+                                 f"PageParseError({field!r}, ...)")
 
 
 # ----------------------------------------------------------------------------- exercises
@@ -108,6 +111,12 @@ def check_type(c, parse_type):
     c.equal(call(parse_type, page_2021(type_="Movie")), "Movie", "2021 layout (text spread over lines)",
             hint='compare label.get_text().strip() == "Type:"; collapse whitespace in the value')
     c.equal(call(parse_type, page_2022()), "OVA", "2022 layout")
+    later = page_old(type_="Special").replace(
+        '<div>\n  <span class="dark_text">Type:</span>',
+        '<div>\n  <span class="dark_text">Japanese:</span> ヤミ</div>\n'
+        '<div>\n  <span class="dark_text">Type:</span>', 1)
+    c.equal(call(parse_type, later), "Special", "the Type row after other labelled rows (as on real pages)",
+            hint='the first <span class="dark_text"> is not always Type: compare each label\'s text with "Type:"')
     plain = page_old(type_="Music").replace('<a href="/topanime.php?type=tv">Music</a>', "Music")
     c.equal(call(parse_type, plain), "Music", "a Type value written as plain text (no link)",
             hint="read the text of the whole row after the label, not only its <a>")
@@ -143,9 +152,14 @@ def check_split_source_tail(c, split_source_tail):
             ["The moon buys a loaf.", "(Source: Tiny Test)"], "a (Source: ...) tail")
     c.equal(call(split_source_tail, "No tail   here,\n  just   text."), ["No tail here, just text.", ""],
             "no tail: whitespace collapsed, tail empty", hint='" ".join(text.split())')
-    c.equal(call(split_source_tail, "Kenji (the baker) wins."), ["Kenji (the baker) wins.", ""],
-            "parentheses that are not a source note stay",
-            hint="only a final note starting with 'Source:' or 'Written by' is a tail")
+    with c.properties():    # (text, "") passes it
+        c.equal(call(split_source_tail, "Kenji (the baker) wins."), ["Kenji (the baker) wins.", ""],
+                "parentheses that are not a source note stay",
+                hint="only a final note starting with 'Source:' or 'Written by' is a tail")
+    c.equal(call(split_source_tail, "Kenji (17) meets a girl. (Source: ANN)"),
+            ["Kenji (17) meets a girl.", "(Source: ANN)"], "parentheses before a source note stay in the text",
+            hint="the tail is the LAST bracketed note only: anchor the pattern at the end, and do not let "
+                 "it start at an earlier bracket")
 
 
 @exercise("l1_synopsis", points=2, reference="anime_genre.scrape:parse_synopsis")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.core import call, exercise
+from autograder.core import call, call_inspect, exercise
 
 BAN = ("no synopsis", "recap", "ova", "music video", "station ID")
 STOP = frozenset({"the", "a", "an", "of", "at", "is", "and", "to", "her"})
@@ -18,8 +18,9 @@ def check_is_placeholder(c, is_placeholder):
             "the short placeholder", hint="'information ' is optional in the pattern")
     c.equal(call(is_placeholder, "  no synopsis has been added for this series yet."), True,
             "leading spaces and lower case", hint="the pattern ignores case and leading spaces")
-    c.equal(call(is_placeholder, "A girl says there is no synopsis has been added."), False,
-            "the phrase in the middle of a real text", hint="match only at the start")
+    with c.properties():    # (False: what a function that does nothing answers)
+        c.equal(call(is_placeholder, "A girl says there is no synopsis has been added."), False,
+                "the phrase in the middle of a real text", hint="match only at the start")
 
 
 @exercise("l2_find_ban_words", points=2, reference="anime_genre.clean:find_ban_words")
@@ -30,8 +31,9 @@ def check_find_ban_words(c, find_ban_words):
             hint="lower-case the text and each ban word; test `word in text`")
     c.equal(call(find_ban_words, "A STATION id jingle", BAN), ["station ID"],
             "a ban word with capitals is returned as written in the list")
-    c.equal(call(find_ban_words, "Two sisters open a bakery.", BAN), [], "no ban word: empty list")
-    c.equal(call(find_ban_words, "", BAN), [], "empty text")
+    with c.properties():
+        c.equal(call(find_ban_words, "Two sisters open a bakery.", BAN), [], "no ban word: empty list")
+        c.equal(call(find_ban_words, "", BAN), [], "empty text")
 
 
 @exercise("l2_remove_non_alpha", points=1, reference="anime_genre.clean:remove_non_alpha")
@@ -40,16 +42,19 @@ def check_remove_non_alpha(c, remove_non_alpha):
             hint="one output character per input character: ch if ch.isalpha() else ' '")
     c.equal(call(remove_non_alpha, "Rin's café—night"), "Rin s café night", "accents stay, apostrophe and dash go",
             hint="str.isalpha() is true for accented letters too")
-    c.equal(call(remove_non_alpha, ""), "", "empty text")
+    with c.properties():
+        c.equal(call(remove_non_alpha, ""), "", "empty text")
 
 
 @exercise("l2_remove_stop_words", points=1, reference="anime_genre.clean:remove_stop_words")
 def check_remove_stop_words(c, remove_stop_words):
-    c.equal(call(remove_stop_words, ["the", "duel", "at", "dawn", "the", "end"], STOP),
-            ["duel", "dawn", "end"], "stop words removed, order and repeats kept")
-    c.equal(call(remove_stop_words, ["The", "duel"], STOP), ["The", "duel"],
-            "no lower-casing inside this step", hint="compare tokens exactly; lower-casing is an earlier step")
-    c.equal(call(remove_stop_words, [], STOP), [], "no tokens")
+    c.equal(call(remove_stop_words, ["the", "duel", "at", "dawn", "the", "duel", "end"], STOP),
+            ["duel", "dawn", "duel", "end"], "stop words removed, order and repeats kept",
+            hint="keep every other token, repeats too: [t for t in tokens if t not in stop_words]")
+    with c.properties():
+        c.equal(call(remove_stop_words, ["The", "duel"], STOP), ["The", "duel"],
+                "no lower-casing inside this step", hint="compare tokens exactly; lower-casing is an earlier step")
+        c.equal(call(remove_stop_words, [], STOP), [], "no tokens")
 
 
 @exercise("l2_filter_vocabulary", points=1, reference="anime_genre.clean:filter_vocabulary")
@@ -59,7 +64,11 @@ def check_filter_vocabulary(c, filter_vocabulary):
             ["duel", "dawn", "duel"], "a dict vocabulary")
     c.equal(call(filter_vocabulary, ["city", "idol"], ["city", "town"]), ["city"], "a list vocabulary",
             hint="turn a list into a set first: `in` on a list is slow")
-    c.equal(call(filter_vocabulary, ["idol"], vocab), [], "nothing kept")
+    with c.properties():
+        c.equal(call(filter_vocabulary, ["idol"], vocab), [], "nothing kept")
+        c.equal(call(lambda: call_inspect(filter_vocabulary, ["duel", "vampire"], vocab)[1][0]),
+                ["duel", "vampire"], "the tokens passed in are not modified",
+                hint="build a new list; do not remove words from the caller's list")
 
 
 @exercise("l2_vocabulary_coverage", points=2, reference="anime_genre.clean:vocabulary_coverage")
@@ -68,7 +77,8 @@ def check_vocabulary_coverage(c, vocabulary_coverage):
     c.close(call(vocabulary_coverage, docs, {"duel", "dawn"}), 0.5, "3 of 6 tokens covered",
             hint="count tokens with repetition over all documents, not distinct words")
     c.close(call(vocabulary_coverage, [["a", "a", "b"]], ["a"]), 2 / 3, "repeats count")
-    c.close(call(vocabulary_coverage, [[], []], {"a"}), 0.0, "no tokens at all: 0.0, not a division error")
+    with c.properties():
+        c.close(call(vocabulary_coverage, [[], []], {"a"}), 0.0, "no tokens at all: 0.0, not a division error")
     c.close(call(vocabulary_coverage, [["duel", "dawn"], ["city"]], {"duel": 0, "city": 1}), 2 / 3,
             "a dict vocabulary (its keys)")
 
@@ -84,9 +94,10 @@ def check_looks_truncated(c, looks_truncated):
              ("   Deep in the forest...", False, "leading spaces are ignored"),
              ("", False, "empty text: nothing to say")]
     for text, expected, name in cases:
-        c.equal(call(looks_truncated, text), expected, name,
-                hint="look at the first non-space character: lower case, or not a letter, digit "
-                     "or one of SENTENCE_OPENERS, means truncated")
+        with c.properties(when=not expected):
+            c.equal(call(looks_truncated, text), expected, name,
+                    hint="look at the first non-space character: lower case, or not a letter, digit "
+                         "or one of SENTENCE_OPENERS, means truncated")
 
 
 @exercise("l2_frequent_genres", points=1, reference="anime_genre.clean:frequent_genres")
@@ -94,7 +105,8 @@ def check_frequent_genres(c, frequent_genres):
     lists = [["Action", "Drama"], ["Action"], ["Drama", "Action"], ["Mecha"], ["Action", "Action"]]
     c.equal(call(frequent_genres, lists, 2), ["Action", "Drama"], "genres with >= 2 shows, sorted by name",
             hint="a genre listed twice for one show counts once")
-    c.equal(call(frequent_genres, lists, 5), [], "none frequent enough")
+    with c.properties():
+        c.equal(call(frequent_genres, lists, 5), [], "none frequent enough")
     c.equal(call(frequent_genres, lists, 1), ["Action", "Drama", "Mecha"], "min_count 1 keeps all")
     c.equal(call(frequent_genres, [["Shoujo Ai"], ["Shoujo Ai", "Shoujo"], ["Ai"]], 2), ["Shoujo Ai"],
             "genre names that contain one another (Shoujo, Shoujo Ai) are different genres",
@@ -111,8 +123,9 @@ def check_multi_hot(c, multi_hot):
             hint="column j is genre_names[j]: {name: j for j, name in enumerate(genre_names)}")
     c.close(call(multi_hot, [["Action"]], ["Action", "Drama"]), [[1.0, 0.0]], "a float64 numpy array",
             dtype="float64", kind=np.ndarray, hint="np.zeros((n, k)) is float64")
-    c.close(call(multi_hot, [], ["Action"]), np.zeros((0, 1)), "no shows: shape (0, n_genres)",
-            hint="np.zeros((len(genre_lists), len(genre_names)))")
+    with c.properties():
+        c.close(call(multi_hot, [], ["Action"]), np.zeros((0, 1)), "no shows: shape (0, n_genres)",
+                hint="np.zeros((len(genre_lists), len(genre_names)))")
     c.close(call(multi_hot, [["Shoujo Ai"], ["Shoujo"], ["Ai"]], ["Shoujo", "Shoujo Ai", "Ai"]),
             [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
             "genre names that contain one another (Shoujo, Shoujo Ai): whole names only",
@@ -183,16 +196,19 @@ def _agrees(result):
 @exercise("l2_clean_rows", points=3, reference="anime_genre.clean:clean_rows")
 def check_clean_rows(c, clean_rows):
     got = _once(clean_rows, *_columns(), min_words=5, min_genre_count=2)
-    c.true(call(lambda: _adds_up(got())), "the report adds up: rows in = rows out + every removal",
-           hint="count each removed row once, under one rule; 'rows out' is the number of rows kept")
-    c.true(call(lambda: _agrees(got())), "no row dropped silently: the report counts removed_by",
-           hint="removed_by has one entry per row: None, or the name of a rule in CLEANING_RULES")
-    c.equal(call(lambda: list(got()[1])), ["rows in", *RULES, "rows out"], "the report's keys, in rule order",
-            hint='report = {"rows in": n}; then report[rule] for rule in CLEANING_RULES (0 too); then "rows out"')
+    with c.properties():    # a report of a cleaning that removes nothing has them all
+        c.true(call(lambda: _adds_up(got())), "the report adds up: rows in = rows out + every removal",
+               hint="count each removed row once, under one rule; 'rows out' is the number of rows kept")
+        c.true(call(lambda: _agrees(got())), "no row dropped silently: the report counts removed_by",
+               hint="removed_by has one entry per row: None, or the name of a rule in CLEANING_RULES")
+        c.equal(call(lambda: list(got()[1])), ["rows in", *RULES, "rows out"], "the report's keys, in rule order",
+                hint='report = {"rows in": n}; then report[rule] for rule in CLEANING_RULES (0 too); '
+                     'then "rows out"')
     c.equal(call(lambda: got()[0]), [r[3] for r in ROWS],
             "12 rows, several failing two rules: each row under the FIRST rule it fails",
             hint="go through the rules in order and give a row a rule only while it has none "
-                 "(an ONA placeholder is 'type', a short text without genres 'no_genre_information')")
+                 "(an ONA placeholder is 'type', a short text without genres 'no_genre_information'); "
+                 "clean_rows uses your find_ban_words and frequent_genres: their checks must pass first")
     c.equal(call(lambda: got()[1]), _report([r[3] for r in ROWS]), "the report of those 12 rows",
             hint="frequent genres are counted over the rows left after the rules before "
                  "only_rare_genres, not over every row")
@@ -208,8 +224,9 @@ def check_clean_rows(c, clean_rows):
     expected[6] = expected[11] = None                  # every genre is frequent with min_count 1
     c.equal(call(lambda: tv()[0]), expected, "keep_types ('TV',) and min_genre_count 1",
             hint="use the arguments, not KEEP_TYPES or 20")
-    c.equal(call(clean_rows, [], [], []), ([], _report([])), "no rows: every count 0",
-            hint="the report still has every rule, with 0")
+    with c.properties():
+        c.equal(call(clean_rows, [], [], []), ([], _report([])), "no rows: every count 0",
+                hint="the report still has every rule, with 0")
 
 
 # ----------------------------------------------------------------------------- the stratified split
@@ -248,9 +265,10 @@ def _raises_value_error(f, *args):
 
 @exercise("l2_iterative_stratification", points=3, reference="anime_genre.split:iterative_stratification")
 def check_iterative_stratification(c, iterative_stratification):
-    c.true(call(lambda: _parts(iterative_stratification(YS.copy(), (0.5, 0.3, 0.2), 0), 3)),
-           "every show in exactly one part: an int array (n,) of part numbers 0..m-1",
-           hint="part = np.full(n, -1, dtype=np.int64), filled in; return part (not the permuted order)")
+    with c.properties():    # any array of part numbers has it
+        c.true(call(lambda: _parts(iterative_stratification(YS.copy(), (0.5, 0.3, 0.2), 0), 3)),
+               "every show in exactly one part: an int array (n,) of part numbers 0..m-1",
+               hint="part = np.full(n, -1, dtype=np.int64), filled in; return part (not the permuted order)")
     c.equal(call(lambda: iterative_stratification(YS.copy(), (0.5, 0.3, 0.2), 0)),
             [0, 1, 0, 0, 1, 1, 0, 0, 2, 2], "10 shows, proportions (0.5, 0.3, 0.2), seed 0",
             hint="follow steps 1-4 of the docstring exactly: the permutation, then the coins, both from one rng")
@@ -269,12 +287,13 @@ def check_iterative_stratification(c, iterative_stratification):
     c.equal(call(lambda: iterative_stratification(np.zeros((6, 2)), (0.5, 0.25, 0.25), 4)),
             [1, 0, 0, 1, 0, 2], "no show has a genre: step 4 only",
             hint="each goes to the part with the largest need_rows (the lowest j on ties)")
-    c.true(call(lambda: (np.array_equal(iterative_stratification(YS.copy(), (0.7, 0.1, 0.2), 5),
-                                        iterative_stratification(YS.copy(), (0.7, 0.1, 0.2), 5)), "")),
-           "the same seed gives the same split", hint="draw everything from np.random.default_rng(seed)")
-    c.equal(call(lambda: np.asarray(iterative_stratification(np.zeros((0, 3)))).shape), (0,),
-            "no shows: an empty array", hint="the loops simply do nothing")
-    c.true(call(_raises_value_error, iterative_stratification, np.zeros(5)), "a 1-d Y raises ValueError",
-           hint="if Y.ndim != 2: raise ValueError(...)")
-    c.true(call(_raises_value_error, iterative_stratification, YS.copy(), (0, 0, 0)),
-           "proportions all 0 raise ValueError", hint="check the proportions before dividing by their sum")
+    with c.properties():
+        c.true(call(lambda: (np.array_equal(iterative_stratification(YS.copy(), (0.7, 0.1, 0.2), 5),
+                                            iterative_stratification(YS.copy(), (0.7, 0.1, 0.2), 5)), "")),
+               "the same seed gives the same split", hint="draw everything from np.random.default_rng(seed)")
+        c.equal(call(lambda: np.asarray(iterative_stratification(np.zeros((0, 3)))).shape), (0,),
+                "no shows: an empty array", hint="the loops simply do nothing")
+        c.true(call(_raises_value_error, iterative_stratification, np.zeros(5)), "a 1-d Y raises ValueError",
+               hint="if Y.ndim != 2: raise ValueError(...)")
+        c.true(call(_raises_value_error, iterative_stratification, YS.copy(), (0, 0, 0)),
+               "proportions all 0 raise ValueError", hint="check the proportions before dividing by their sum")

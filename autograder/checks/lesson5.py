@@ -35,13 +35,16 @@ def check_alpha_weights(c, alpha_weights):
     c.close(call(alpha_weights, T, 0.25), [[0.25, 0.75, 0.75], [0.75, 0.25, 0.25]],
             "alpha = 0.25: 0.25 on positives, 0.75 on negatives",
             hint="alpha_t = alpha * t + (1 - alpha) * (1 - t)")
-    c.close(call(alpha_weights, T, None), np.ones((2, 3)), "alpha = None gives all ones",
-            hint="no balancing: every weight is 1 (same shape as t)")
+    with c.properties():    # all ones: what np.ones_like(t) answers to everything
+        c.close(call(alpha_weights, T, None), np.ones((2, 3)), "alpha = None gives all ones",
+                hint="no balancing: every weight is 1 (same shape as t)")
     c.close(call(alpha_weights, T, ALPHA_K), [[0.1, 0.5, 0.1], [0.9, 0.5, 0.9]],
             "one alpha per genre [0.1, 0.5, 0.9] broadcasts over the rows",
             hint="a (K,) alpha multiplies each column: numpy broadcasting does it")
-    c.close(call(alpha_weights, np.array([[1, 0]]), None), [[1.0, 1.0]], "integer targets, alpha None: a float array",
-            dtype="floating", kind=np.ndarray, hint="np.ones(t.shape) is float")
+    with c.properties():
+        c.close(call(alpha_weights, np.array([[1, 0]]), None), [[1.0, 1.0]],
+                "integer targets, alpha None: a float array", dtype="floating", kind=np.ndarray,
+                hint="np.ones(t.shape) is float")
     c.close(call(alpha_weights, np.array([[1, 0]]), 0.3), [[0.3, 0.7]], "integer targets give float weights",
             dtype="floating", hint="convert t to float before mixing it with alpha")
 

@@ -17,21 +17,27 @@ TEXTS = ("", "   ", "a", "No synopsis information has been added.", "Innovation 
 @hidden("l2_is_placeholder")
 def hidden_is_placeholder(c, f):
     for t in TEXTS + ("NO SYNOPSIS INFORMATION HAS BEEN ADDED", "No synopsis yet"):
-        c.equal(call(f, t), ref.is_placeholder(t), f"is_placeholder({t[:30]!r})")
+        expected = ref.is_placeholder(t)
+        with c.properties(when=not expected):
+            c.equal(call(f, t), expected, f"is_placeholder({t[:30]!r})")
 
 
 @hidden("l2_find_ban_words")
 def hidden_find_ban_words(c, f):
     for t in TEXTS:
         expected = ref.find_ban_words(t, ref.ORIGINAL_BAN_WORDS)
-        c.equal(call(f, t, ref.ORIGINAL_BAN_WORDS), expected, f"original list on {t[:30]!r}")
-    c.equal(call(f, "anything", []), [], "empty ban list")
+        with c.properties(when=not expected):
+            c.equal(call(f, t, ref.ORIGINAL_BAN_WORDS), expected, f"original list on {t[:30]!r}")
+    with c.properties():
+        c.equal(call(f, "anything", []), [], "empty ban list")
 
 
 @hidden("l2_remove_non_alpha")
 def hidden_remove_non_alpha(c, f):
     for t in TEXTS + ("tab\tand\u00a0nbsp", "日本語のテキスト123"):
-        c.equal(call(f, t), ref.remove_non_alpha(t), f"remove_non_alpha({t[:30]!r})")
+        expected = ref.remove_non_alpha(t)
+        with c.properties(when=expected == t):     # the text as it came: identity passes
+            c.equal(call(f, t), expected, f"remove_non_alpha({t[:30]!r})")
 
 
 @hidden("l2_remove_stop_words")
@@ -40,7 +46,8 @@ def hidden_remove_stop_words(c, f):
     expected = ref.remove_stop_words(toks, ref.STOP_WORDS)
     c.equal(call(f, toks, ref.STOP_WORDS), expected, "scikit-learn's list")
     toks = "the cat and the hat of an island it is you".split()
-    c.equal(call(f, toks, set()), list(toks), "empty stop list keeps everything")
+    with c.properties():
+        c.equal(call(f, toks, set()), list(toks), "empty stop list keeps everything")
 
 
 @hidden("l2_filter_vocabulary")
@@ -48,7 +55,8 @@ def hidden_filter_vocabulary(c, f):
     for vocab in ({"a": 1}, ["b", ""], set(), ("zz",)):
         toks = ["a", "b", "a", "zz", ""]
         expected = ref.filter_vocabulary(toks, vocab)
-        c.equal(call(f, toks, vocab), expected, f"vocabulary {vocab!r}")
+        with c.properties(when=not expected):
+            c.equal(call(f, toks, vocab), expected, f"vocabulary {vocab!r}")
 
 
 @hidden("l2_vocabulary_coverage")
@@ -59,13 +67,16 @@ def hidden_vocabulary_coverage(c, f):
     vocab = set(words[:11])
     expected = ref.vocabulary_coverage(docs, vocab)
     c.close(call(f, docs, vocab), expected, "40 random documents")
-    c.close(call(f, [["x"]], []), 0.0, "one token, empty vocabulary")
+    with c.properties():
+        c.close(call(f, [["x"]], []), 0.0, "one token, empty vocabulary")
 
 
 @hidden("l2_looks_truncated")
 def hidden_looks_truncated(c, f):
     for t in TEXTS + ("éclair shop opens.", "Éclair shop opens.", "(Part two) begins", "—and then", "* Based on"):
-        c.equal(call(f, t), ref.looks_truncated(t), f"looks_truncated({t[:30]!r})")
+        expected = ref.looks_truncated(t)
+        with c.properties(when=not expected):
+            c.equal(call(f, t), expected, f"looks_truncated({t[:30]!r})")
 
 
 @hidden("l2_frequent_genres")
@@ -73,8 +84,10 @@ def hidden_frequent_genres(c, f):
     for m in (0, 1, 2, 3):
         lists = [["Space"], [], ["Space", "Cars"], ["Cars"], ["Yaoi"]]   # fresh: f may change it
         expected = ref.frequent_genres(lists, m)
-        c.equal(call(f, lists, m), expected, f"min_count {m}")
-    c.equal(call(f, [], 1), [], "no shows")
+        with c.properties(when=not expected):
+            c.equal(call(f, lists, m), expected, f"min_count {m}")
+    with c.properties():
+        c.equal(call(f, [], 1), [], "no shows")
     nested = [["Shoujo Ai"], ["Shoujo Ai", "Shoujo"], ["Ai", "Shoujo Ai"], ["Shoujo"]]
     expected = ref.frequent_genres([list(g) for g in nested], 2)
     c.equal(call(f, [list(g) for g in nested], 2), expected, "names that contain one another")

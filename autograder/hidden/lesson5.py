@@ -40,8 +40,9 @@ def hidden_alpha_weights(c, alpha_weights):
         for alpha in (None, 0.7, "per-genre"):
             a = _alpha(alpha, t.shape[1], 52)
             expected = ref.alpha_weights(t, a)
-            c.close(call(alpha_weights, t.copy(), a), expected,
-                    f"alpha_weights on {label}, alpha {alpha}", rtol=1e-12)
+            with c.properties(when=alpha is None):
+                c.close(call(alpha_weights, t.copy(), a), expected,
+                        f"alpha_weights on {label}, alpha {alpha}", rtol=1e-12)
 
 
 @hidden("l5_focal_forward")

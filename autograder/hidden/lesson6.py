@@ -87,17 +87,20 @@ def hidden_dropout(c, Dropout):
         c.true(call(lambda: abs((np.asarray(Dropout(ratio, seed=seed).forward(x.copy())) != 0).mean()
                                 - (1 - ratio)) < 0.03), f"ratio {ratio}: kept fraction near {1 - ratio}")
         c.close(call(_kept_scaled, Dropout, ratio, seed, x), 0.0, f"ratio {ratio}: kept units scaled by 1/(1 - ratio)")
-        c.close(call(lambda: Dropout(ratio, seed=seed).forward(x.copy(), train_flg=False)), x,
-                f"ratio {ratio}: eval identity")
-    c.close(call(lambda: Dropout(0.0, seed=_seed(rng)).forward(np.ones((3, 3)))), np.ones((3, 3)),
-            "ratio 0 keeps everything")
+        with c.properties():    # the identity passes it
+            c.close(call(lambda: Dropout(ratio, seed=seed).forward(x.copy(), train_flg=False)), x,
+                    f"ratio {ratio}: eval identity")
+    with c.properties():
+        c.close(call(lambda: Dropout(0.0, seed=_seed(rng)).forward(np.ones((3, 3)))), np.ones((3, 3)),
+                "ratio 0 keeps everything")
 
 
 def _kept_scaled(Dropout, ratio, seed, x):
     """max |out - x / (1 - ratio)| over the kept units (0 for a right scale)."""
     out = np.asarray(Dropout(ratio, seed=seed).forward(x.copy()), dtype=float)
     kept = out != 0
-    return float(np.abs(out[kept] - x[kept] / (1 - ratio)).max()) if kept.any() else 0.0
+    # nothing kept at all is no dropout of 1 - ratio (< 1) of the units
+    return float(np.abs(out[kept] - x[kept] / (1 - ratio)).max()) if kept.any() else float("inf")
 
 
 @hidden("l6_adam_step")
@@ -128,9 +131,10 @@ def hidden_minibatches(c, minibatch_indices):
         c.equal(call(lambda: [len(b) for b in minibatch_indices(n, size, seed)]), expected, f"n={n}, batch {size}: sizes")
         c.equal(call(lambda: sorted(np.concatenate([np.asarray(b) for b in minibatch_indices(n, size, seed)]).tolist())),
                 list(range(n)), f"n={n}: a permutation")
-        c.true(call(lambda: all(np.array_equal(a, b) for a, b in zip(minibatch_indices(n, size, seed),
-                                                                    minibatch_indices(n, size, seed)))),
-               f"n={n}: the same seed, the same batches")
+        with c.properties():
+            c.true(call(lambda: all(np.array_equal(a, b) for a, b in zip(minibatch_indices(n, size, seed),
+                                                                        minibatch_indices(n, size, seed)))),
+                   f"n={n}: the same seed, the same batches")
 
 
 @hidden("l6_early_stopping")
@@ -172,8 +176,9 @@ def hidden_tune_thresholds(c, tune_thresholds):
         c.close(call(lambda: ref_metrics.per_genre_f1(Y, ref_metrics.apply_thresholds(
             P, np.asarray(tune_thresholds(Y.copy(), P.copy(), grid.copy(), default=0.37), dtype=float)))),
             mine, f"per-genre F1 reached on {n} x {k}", rtol=1e-12, atol=1e-12)
-        c.close(call(lambda: np.asarray(tune_thresholds(Y.copy(), P.copy(), grid.copy(), default=0.37))[0]), 0.37,
-                f"{n} x {k}: the genre without positives keeps default")
+        with c.properties():
+            c.close(call(lambda: np.asarray(tune_thresholds(Y.copy(), P.copy(), grid.copy(), default=0.37))[0]),
+                    0.37, f"{n} x {k}: the genre without positives keeps default")
     # scores on the grid: p >= t
     Y = (rng.random((60, 3)) < 0.3).astype(int)
     P = np.round(np.clip(rng.random((60, 3)) * 0.6 + 0.4 * Y, 0, 1) * 20) / 20
