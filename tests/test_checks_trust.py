@@ -136,16 +136,11 @@ def hidden_seed():
 
 
 @pytest.fixture
-def without_saved_pages(monkeypatch, tmp_path):
-    """The saved MyAnimeList pages of the data home do not depend on the seed and cost ~10 s
-    per seed: the sweeps leave them out (tests/test_grader_accuracy.py grades them)."""
-    from autograder.hidden import lesson1
+def without_course_data(monkeypatch, tmp_path):
+    """No course data on the grading machine: grades must be the same (lesson 1's hidden
+    checks use only the project's own pages)."""
     monkeypatch.setenv("ANIME_GENRE_DATA_HOME", str(tmp_path))
-    lesson1._fixed_pages.cache_clear()
-    lesson1._fixed_expected.cache_clear()
     yield
-    lesson1._fixed_pages.cache_clear()
-    lesson1._fixed_expected.cache_clear()
 
 
 def _buggy_cases():
@@ -198,7 +193,7 @@ def test_a_bad_seed_variable_stops_the_grader():
 
 # ----------------------------------------------------------------------------- sweeps over seeds
 
-def test_reference_gets_full_marks_for_every_seed(hidden_seed, without_saved_pages):
+def test_reference_gets_full_marks_for_every_seed(hidden_seed, without_course_data):
     exercises = sorted(core.load_checks(hidden=True).values(), key=lambda ex: ex.id)
     failures = []
     for seed in SEEDS:
@@ -218,7 +213,7 @@ def test_visible_checks_draw_nothing_from_the_hidden_seed():
         assert "hidden_rng" not in source and "hidden_random" not in source, path.name
 
 
-def test_every_buggy_case_loses_points_for_every_seed(hidden_seed, without_saved_pages):
+def test_every_buggy_case_loses_points_for_every_seed(hidden_seed):
     cases = _buggy_cases()
     assert cases
     full_marks = []
@@ -442,3 +437,20 @@ def test_the_students_own_error_shows_where_and_only_in_visible_checks_what(wrap
 def test_a_local_result_that_trusted_code_cannot_use_is_named_by_its_type_only():
     r = core.run_exercise("l6_tune_thresholds", lambda Y, P, grid=None, default=0.5: np.full(Y.shape[1] + 1, 0.5), hidden=True)
     assert r.message == "the check could not use your result (ValueError)", core.format_result(r)
+
+
+def test_a_grade_does_not_depend_on_the_course_data(data_home, monkeypatch, tmp_path):
+    """Lesson 1's hidden checks once graded the data home's saved pages when present: the same
+    parser scored differently on a machine with the course data and on one without."""
+    assert (data_home / "mal-html").is_dir()
+    ns = {}
+    exec("def parse_type(html):\n    return 'TV'\n", ns)
+    from autograder.hidden import lesson1
+    results = []
+    for home in (data_home, tmp_path):
+        monkeypatch.setenv("ANIME_GENRE_DATA_HOME", str(home))
+        lesson1._fixed_pages.cache_clear()         # as on another machine: nothing remembered
+        lesson1._fixed_expected.cache_clear()
+        results.append(core.run_exercise("l1_type", ns["parse_type"], hidden=True))
+    with_data, without = results
+    assert (with_data.points, len(with_data.subchecks)) == (without.points, len(without.subchecks))
