@@ -207,3 +207,17 @@ def test_runs_without_any_data(path, monkeypatch, tmp_path):
         f"{path.name} does not tell the student that it runs without the real data"
     assert not (tmp_path / "cache" / "anime_genre").exists() or not any(
         (tmp_path / "cache" / "anime_genre").rglob("*.zip")), "a lesson tried to download data"
+
+
+def test_a_wrong_exercise_is_named_and_the_cells_after_it_still_run(monkeypatch):
+    """Lesson 3 with a document_frequency summed over the wrong axis (one number per document):
+    the demonstrations that use it say it was skipped and why, instead of a traceback in the
+    first and NameErrors in the cells after it."""
+    from grader_cases import submission
+    monkeypatch.delenv("ANIME_GENRE_DATA_HOME", raising=False)
+    wrong = "def document_frequency(X):\n    return np.asarray((X > 0).sum(axis=1)).ravel()\n"
+    nb = submission(3, {"l3_document_frequency": wrong})
+    _execute(nb)
+    assert _errors(nb) == []
+    said = [_text(c) for c in nb.cells if c.cell_type == "code" and "Skipped: an exercise" in _text(c)]
+    assert said, "no cell said it was skipped"
