@@ -317,7 +317,7 @@ class Checker:
 
     def close(self, got, expected, name: str, rtol: float = 1e-7, atol: float = 1e-9,
               hint: str = "", fatal: bool = False, shape: bool = True, dtype: str | None = None,
-              kind: type | Callable | None = None) -> bool:
+              kind: type | Callable | None = None, about_type: bool = False) -> bool:
         """Numerical closeness: |got - expected| <= atol + rtol * |expected| everywhere,
         same shape, all finite where the expected value is finite. ``dtype`` (a numpy dtype
         name, e.g. "float64", or a kind: "integer", "floating") and ``kind`` (a Python type such
@@ -325,8 +325,12 @@ class Checker:
 
         The message says what kind of error it is (shape, nan/inf, a precision-sized or a real
         difference); ``hint`` (a hint about the formula) is shown only for a real difference,
-        a wrong shape or nan/inf, never for a precision-sized error."""
+        a wrong shape or nan/inf, never for a precision-sized error. ``about_type``: the
+        sub-check is there for ``dtype``/``kind``, on values an earlier sub-check compared; wrong
+        values fail it too, but its hint (about the type) is then not the one to follow."""
         got = self._resolve(got, name, fatal)
+        values_first = ("the values are wrong, as in a sub-check above; this one is about the type "
+                        "of the result: fix the values first.")
         if got is _Failed:
             return False
         hint_text = f"  Hint: {hint}" if hint else ""
@@ -335,14 +339,16 @@ class Checker:
             else None
         if shape and isinstance(got_shape, tuple) and tuple(got_shape) != e.shape:
             # before anything is made dense: a sparse answer's shape can be huge
-            return self._record(name, False, f"expected dimensions {e.shape}, got {tuple(got_shape)}."
-                                + hint_text, fatal)
+            return self._record(name, False, values_first if about_type else
+                                f"expected dimensions {e.shape}, got {tuple(got_shape)}." + hint_text, fatal)
         try:
             g = _asarray(_dense(got), dtype=_float64)
         except Exception:
-            return self._record(name, False, f"expected a numeric array, got {_short(got)}." + hint_text, fatal)
+            return self._record(name, False, values_first if about_type else
+                                f"expected a numeric array, got {_short(got)}." + hint_text, fatal)
         if shape and g.shape != e.shape:
-            return self._record(name, False, f"expected dimensions {e.shape}, got {g.shape}." + hint_text, fatal)
+            return self._record(name, False, values_first if about_type else
+                                f"expected dimensions {e.shape}, got {g.shape}." + hint_text, fatal)
         if not shape:
             try:
                 g = g.reshape(e.shape)
@@ -365,6 +371,8 @@ class Checker:
                 return self._record(name, False, f"the values are right but the result should be a {what}, "
                                     f"got {type(got).__name__}." + hint_text, fatal)
             return self._record(name, True)
+        if about_type:
+            return self._record(name, False, values_first, fatal)
         first = bad_finite if bad_finite.any() else bad
         idx = _nditer_index(int(_argmax(first.reshape(-1))), e.shape) if e.shape else ()
         where = f" at index {tuple(int(i) for i in idx)}" if e.shape else ""

@@ -207,3 +207,25 @@ def test_properties_count_in_proportion_to_the_values():
     with c.properties():
         c.true(True, "property")
     assert [r.prop for r in c.results] == [False, True]
+
+
+def test_a_check_of_the_type_does_not_blame_the_type_for_wrong_values():
+    """count_matrix with presence (1) instead of counts, as a CSR float64 matrix: the two
+    sub-checks about the type say the values come first, not "build it with sp.csr_matrix"."""
+    presence = '''
+import scipy.sparse as sp
+
+def count_matrix(token_lists, vocabulary):
+    rows, cols = [], []
+    for i, tokens in enumerate(token_lists):
+        for t in set(tokens):
+            if t in vocabulary:
+                rows.append(i)
+                cols.append(vocabulary[t])
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(token_lists), len(vocabulary)))
+'''
+    r = core.run_exercise("l3_count_matrix", _local("l3_count_matrix", presence))
+    failed = {s.name: s.message for s in r.subchecks if not s.ok}
+    assert "count every occurrence" in failed["counts; unknown word skipped; empty document is a zero row"]
+    for name in ("returns a CSR matrix", "float64 counts"):
+        assert failed[name].startswith("the values are wrong") and "Hint" not in failed[name], failed[name]

@@ -59,11 +59,12 @@ def check_count_matrix(c, count_matrix):
     vocab = {"city": 0, "dawn": 1, "duel": 2}
     docs = [["duel", "dawn", "duel"], [], ["city", "vampire", "city", "dawn"]]
     c.close(call(count_matrix, docs, vocab), [[0, 1, 2], [0, 0, 0], [2, 1, 0]],
-            "counts; unknown word skipped; empty document is a zero row")
+            "counts; unknown word skipped; empty document is a zero row",
+            hint="count every occurrence: a word twice in a document is a 2 (data = the counts, not 1s)")
     c.close(call(count_matrix, docs, vocab), [[0, 1, 2], [0, 0, 0], [2, 1, 0]], "returns a CSR matrix",
-            kind=csr, hint=CSR_HINT)
+            kind=csr, hint=CSR_HINT, about_type=True)
     c.close(call(count_matrix, docs, vocab), [[0, 1, 2], [0, 0, 0], [2, 1, 0]], "float64 counts",
-            dtype="float64", hint="give the data array dtype=np.float64")
+            dtype="float64", hint="give the data array dtype=np.float64", about_type=True)
     c.close(call(count_matrix, [[]], vocab), [[0, 0, 0]], "one empty document")
     c.close(call(count_matrix, [["dawn"]], {"city": 0, "dawn": 1, "duel": 2, "idol": 3}), [[0, 1, 0, 0]],
             "the number of columns is the vocabulary's size, even for terms no document has")
@@ -88,7 +89,7 @@ def check_idf(c, idf):
     c.close(call(idf, np.array([5]), 5, smooth=False), [1.0], "a term in every document keeps weight 1")
     c.close(call(idf, np.array([2, 2, 1]), 3), [1.2876820724517808, 1.2876820724517808, 1.6931471805599454],
             "a float64 array (from integer df)", rtol=1e-10, dtype="float64",
-            hint="np.log of an integer array is float64")
+            hint="np.log of an integer array is float64", about_type=True)
 
 
 @exercise("l3_tfidf", points=2, reference="anime_genre.text:tfidf")

@@ -262,7 +262,8 @@ def check_f1(c, f1):
     c.close(call(f1, YT, YT, "micro"), 1.0, "perfect predictions: 1")
     c.close(call(f1, YT.astype(bool), YP.astype(bool), "macro"), 0.5555555555555556, "bool arrays",
             hint="count with .sum() of (Y & Yhat), not Y * Yhat - 1")
-    c.close(call(f1, YT, YP, "micro"), 0.6, "returns a Python float", kind=float, hint="float(score)")
+    c.close(call(f1, YT, YP, "micro"), 0.6, "returns a Python float", kind=float, hint="float(score)",
+            about_type=True)
 
 
 def _best_f1(y, p, grid):
