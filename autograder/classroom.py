@@ -209,7 +209,8 @@ def grade_submission(course_dir: Path, assignment: str, student: str, limits: di
     from .submission import check_notebooks     # never opens a link, FIFO or device
     bad = check_notebooks(folder, expected)
     if bad:
-        zero_submission(db_url, coursedir.course_id, assignment, student, bad)
+        # reset: scores from an earlier grading of this folder must not outlive it
+        zero_submission(db_url, coursedir.course_id, assignment, student, bad, reset=True)
         s, m = _score(db_url, coursedir.course_id, assignment, student)
         return Outcome(student, "invalid", f"not graded: {bad}", s, m,
                        round(time.monotonic() - t0, 2), fingerprint=fingerprint)
@@ -224,7 +225,7 @@ def grade_submission(course_dir: Path, assignment: str, student: str, limits: di
     if not result.get("success"):
         err = (result.get("error") or "").strip().splitlines()
         last = err[-1] if err else "unknown error"
-        zero_submission(db_url, coursedir.course_id, assignment, student, last)
+        zero_submission(db_url, coursedir.course_id, assignment, student, last, reset=True)
         status, reason = "error", f"nbgrader autograde failed: {last[:200]}" + (f"; {reason}" if reason else "")
         # nbgrader's own account of the failure (its last error lines say "see above")
         log = [ln for ln in (result.get("log") or "").splitlines() if "[ERROR]" in ln or "Error" in ln]

@@ -306,6 +306,11 @@ class Checker:
             ok = False
             msg = (f"the values are right but the types are not: expected {_type_tree(expected)}, "
                    f"got {_type_tree(got)}." + (f"  Hint: {hint}" if hint else ""))
+        elif not ok and type(expected) in (int, float, str) and type(got) in (int, float, str) \
+                and str(got) == str(expected):
+            # '4242' for 4242: the formula's hint would send the student after the wrong mistake
+            msg = (f"expected {_short(expected)} ({type(expected).__name__}), got {_short(got)} "
+                   f"({type(got).__name__}): the right value, of the wrong type.")
         elif not ok:
             msg = f"expected {_short(expected)}, got {_short(got)}."
             first = _first_difference(_plain(got), _plain(expected))

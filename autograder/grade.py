@@ -37,6 +37,7 @@ class GradeReport:
     execution: dict = dataclasses.field(default_factory=dict)   # errors/timeouts, seconds
     seconds: float = 0.0
     isolation: str = "sandboxed"                    # or "unsandboxed" (--unsafe-no-sandbox)
+    warnings: list = dataclasses.field(default_factory=list)   # what the grade does not show
 
     @property
     def total(self) -> float:
@@ -48,7 +49,8 @@ class GradeReport:
 
     def as_dict(self) -> dict:
         return {"notebook": self.notebook, "lesson": self.lesson, "total": self.total, "max_total": self.max_total,
-                "isolation": self.isolation, "exercises": [r.as_dict() for r in self.results]}
+                "isolation": self.isolation, "exercises": [r.as_dict() for r in self.results],
+                "warnings": list(self.warnings)}
 
     def table(self) -> str:
         width = max([len(r.id) for r in self.results] + [8])
@@ -64,6 +66,7 @@ class GradeReport:
         lines.append(f"{'total':<{width}}  {self.total:>5g} / {self.max_total:<3g}")
         for note in self.execution.get("notes", []):
             lines.append(f"note: {note}")
+        lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -297,21 +300,47 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
 
 
 def _as_released(nb, lesson: int, name: str):
-    """The notebook with the nbgrader metadata of the lesson as released, as nbgrader's paths
-    grade it (``NormaliseSubmission``): a solution cell the student unflagged, or a cell of
-    their own flagged as a solution, must not change what is run and graded here either."""
+    """``(notebook, the grade ids of its check cells)``: the notebook as nbgrader's paths grade
+    it. The nbgrader metadata comes from the lesson as released (``NormaliseSubmission``), and
+    the locked cells, check cells included, get their source back (``RestoreLockedCells``): a
+    solution cell the student unflagged, a cell they flagged themselves or an edited locked
+    cell must not change what is run and graded here either. ``None`` for the ids where
+    there is no lesson to compare with (a student's copy of the checks, without nbgrader)."""
     try:
         from .submission import SubmissionRejected, normalise_notebook
-    except ImportError:    # a student's copy of the checks, without nbgrader: graded as it is
-        return nb
+    except ImportError:
+        return nb, None
     found = sorted((Path(__file__).resolve().parents[1] / "lessons").glob(f"{lesson:02d}_*.ipynb"))
     if not found:
-        return nb
+        return nb, None
     source = json.loads(found[0].read_text(encoding="utf-8"))
     try:
-        return normalise_notebook(nb, source)[0]
+        nb = normalise_notebook(nb, source)[0]
     except SubmissionRejected as exc:
         raise GradingError(f"{name}: {exc}") from None
+    released = {}
+    for cell in source["cells"]:
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if meta.get("grade_id") and (meta.get("locked") or meta.get("grade")) and not meta.get("solution"):
+            released[meta["grade_id"]] = cell
+    checks = set()
+    for cell in nb["cells"]:
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        gid = meta.get("grade_id")
+        if gid in released:
+            cell["source"] = released[gid]["source"]
+            if meta.get("grade"):
+                checks.add(gid)
+    return nb, checks
+
+
+def _without_check_cell(result, check_id: str):
+    """The result of an exercise whose check cell is gone: nbgrader has no cell to put its
+    points in, so the nbgrader paths give it 0 (this says why)."""
+    from .core import Result, SubCheck
+    why = (f"its check cell ({check_id}) is missing from the notebook (deleted, or its metadata changed): "
+           "the graded notebook has no cell for these points")
+    return Result(result.id, 0.0, result.max_points, "error", why, [SubCheck("check cell present", False, why)])
 
 
 def grade_nb(nb, name: str = "notebook", limits: Limits | None = None,
@@ -325,8 +354,10 @@ def grade_nb(nb, name: str = "notebook", limits: Limits | None = None,
     exercises = exercises_of_lesson(lesson, hidden=hidden)
     if not exercises:
         raise GradingError(f"{name}: lesson {lesson} has no exercises in the autograder")
-    nb = _as_released(nb, lesson, name)
+    nb, checks = _as_released(nb, lesson, name)
     results = judge_notebook(nb, [ex.id for ex in exercises], limits, hidden=hidden)
+    if checks is not None:
+        results = [r if f"{r.id}_check" in checks else _without_check_cell(r, f"{r.id}_check") for r in results]
     return GradeReport(notebook=name, lesson=lesson, results=results,
                        seconds=round(time.monotonic() - t0, 2))
 
@@ -339,6 +370,13 @@ def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None
     from . import sandbox
     t0 = time.monotonic()
     path = Path(path)
+    try:     # the nbgrader paths' own test of the file (its size on disk, for one)
+        from .submission import check_notebook
+    except ImportError:     # a student's copy of the checks, without nbgrader
+        check_notebook = None
+    why = check_notebook(path) if check_notebook is not None else None
+    if why:
+        raise GradingError(why)
     nb = read_notebook(path)
     try:
         mode = sandbox.require()
@@ -363,5 +401,9 @@ def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None
         execution.setdefault("notes", []).insert(0, "UNSANDBOXED: graded without a sandbox (--unsafe-no-sandbox)")
     report.execution = execution
     report.isolation = mode
+    lesson_names = [p.name for p in (Path(__file__).resolve().parents[1] / "lessons").glob(f"{report.lesson:02d}_*.ipynb")]
+    if lesson_names and path.name not in lesson_names:
+        report.warnings.append(f"nbgrader grades this lesson only under the name {lesson_names[0]}: handed in as "
+                               f"{path.name}, it would score 0 there")
     report.seconds = round(time.monotonic() - t0, 2)
     return report

@@ -274,6 +274,10 @@ def _against_source(cells: list, source_nb, notes: list) -> None:
         else:
             why = f"a second cell with this grade_id (cell {keep[gid]} keeps it)"
         notes.append(f"{label}: nbgrader metadata dropped ({why}); graded as an ordinary {cell['cell_type']} cell")
+    for gid, (_, meta) in index.items():
+        if meta.get("grade") and gid not in keep:
+            notes.append(f"{show(gid, 60)}: the check cell is missing (deleted, or its metadata changed): "
+                         "its exercise has no cell to take its points and scores 0")
 
 
 def _on_its_own(cells: list, notes: list) -> None:
@@ -634,6 +638,8 @@ def pre_convert_hook(assignment=None, student=None, notebooks=None, limits: Limi
         if d not in folders:
             folders.append(d)
     for folder in folders:
+        # (quarantine takes the notebooks it moves out of nbgrader's list)
+        own = [nb for nb in notebooks if os.path.dirname(os.path.abspath(os.fspath(nb))) == folder]
         try:
             found = quarantine(folder, notebooks, limits)
         except Exception as exc:  # noqa: BLE001 - one submission never stops the run
@@ -649,7 +655,27 @@ def pre_convert_hook(assignment=None, student=None, notebooks=None, limits: Limi
             log.warning("%s/%s rejected: %s", show(os.path.basename(os.path.dirname(folder))),
                         show(os.path.basename(folder)), line.split("  ", 1)[-1])
         lines += found
+        if any(not os.path.lexists(nb) for nb in own):
+            _zero_rejected(folder, "; ".join(line.split("  ", 1)[-1] for line in found)[:300] or "rejected")
     return lines
+
+
+def _zero_rejected(folder: str, why: str) -> None:
+    """A submission whose notebook was moved out is not graded by nbgrader at all ("no
+    notebooks found"): scores from an earlier grading of the folder would stay in the
+    gradebook. Record 0 instead, with the reason. Never raises (logged)."""
+    from .classroom import load_course_config, zero_submission
+    try:
+        from nbgrader.coursedir import CourseDirectory
+        student_dir = os.path.dirname(folder)
+        course = Path(os.path.dirname(os.path.dirname(student_dir)))
+        cd = CourseDirectory(config=load_course_config(course))
+        db_url = cd.db_url + ("?timeout=120" if cd.db_url.startswith("sqlite:") and "?" not in cd.db_url else "")
+        zero_submission(db_url, cd.course_id, os.path.basename(folder), os.path.basename(student_dir),
+                        why, reset=True)
+    except Exception:  # noqa: BLE001 - the rejection itself is done and logged
+        _log().error("the rejected submission %s could not be zeroed in the gradebook", show(folder),
+                     exc_info=True)
 
 
 def _quarantine_whole(folder: str, why: str, notebooks: list) -> list[str]:

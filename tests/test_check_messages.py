@@ -229,3 +229,20 @@ def count_matrix(token_lists, vocabulary):
     assert "count every occurrence" in failed["counts; unknown word skipped; empty document is a zero row"]
     for name in ("returns a CSR matrix", "float64 counts"):
         assert failed[name].startswith("the values are wrong") and "Hint" not in failed[name], failed[name]
+
+
+def test_the_right_value_of_the_wrong_type_is_called_that():
+    as_str = '''
+import re
+
+def parse_mal_id(html):
+    m = re.search(r"/anime/(\\d+)", html)
+    if m is None:
+        raise ValueError("no address")
+    return m.group(1)
+'''
+    r = core.run_exercise("l1_mal_id", _local("l1_mal_id", as_str))
+    failed = {s.name: s.message for s in r.subchecks if not s.ok}
+    first = failed["id from <link rel=canonical>"]
+    assert "the right value, of the wrong type" in first and "re.search" not in first, first
+    assert "got a str" in failed["the id is an int"]

@@ -186,3 +186,26 @@ def test_a_notebook_is_graded_as_the_lesson_its_file_name_says():
     the student's to edit; the file name is what was asked for)."""
     report = grade_nb(solved(5), f"{L4}.ipynb")
     assert report.lesson == 4 and report.total == 0 and report.as_dict()["lesson"] == 4, report.table()
+
+
+def test_a_submission_that_became_invalid_keeps_no_old_points(course):
+    """Plain `nbgrader autograde`: graded 12, then the file is replaced by one that is not a
+    notebook and graded again: the rejected submission gets 0, not the 12 of before."""
+    from nbgrader.api import Gradebook
+    course_dir = course[0]
+    folder = course_dir / "submitted" / "stale" / L4
+    folder.mkdir(parents=True)
+    nbformat.write(solved(4), str(folder / f"{L4}.ipynb"))
+    _nbgrader(course_dir, "autograde", L4, "--student", "stale", "--create")
+
+    def score():
+        with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+            return gb.find_submission(L4, "stale").score
+
+    assert score() == 12
+    (folder / f"{L4}.ipynb").write_text('{"not": "a notebook"')
+    p = subprocess.run([str(BIN / "nbgrader"), "autograde", L4, "--student", "stale", "--force"], cwd=course_dir,
+                       env=dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}"),
+                       capture_output=True, text=True, timeout=600)
+    assert "rejected" in p.stdout + p.stderr
+    assert score() == 0, (p.stdout + p.stderr)[-3000:]

@@ -247,6 +247,19 @@ def test_a_dying_grading_process_is_retried_once_then_zeroed(run, tmp_path, monk
     assert _grades(run["course"], "carol") == before                     # nor the original course
 
 
+def test_a_regraded_submission_that_became_invalid_keeps_no_old_points(run, tmp_path):
+    """carol was graded 4; her folder now holds a file that is not a notebook: regrading gives
+    0, not the 4 left in the gradebook from before (a helper found the old points kept)."""
+    from autograder import classroom
+    course = tmp_path / "course"
+    copy_course(run["course"], course)
+    assert sum(_grades(course, "carol").values()) == 4
+    (course / "submitted" / "carol" / A / f"{A}.ipynb").write_text('{"not": "a notebook"')
+    out = classroom.grade_submission(course, A, "carol", {}, str(tmp_path))
+    assert out.status == "invalid" and out.score == 0, out
+    assert set(_grades(course, "carol").values()) == {0.0}
+
+
 def test_the_judge_keeps_the_course_settings_on_every_path(tmp_path):
     """grade-class's cell and memory limits are the kernel's; the judge, which grades come from,
     keeps the course's c.TrustedGrades settings, as plain `nbgrader autograde` does, and those

@@ -203,7 +203,7 @@ def test_grade_command_json(tmp_path):
              "--executed", str(tmp_path / "out.ipynb"))
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
-    assert set(report) == {"notebook", "lesson", "total", "max_total", "isolation", "exercises"}
+    assert set(report) == {"notebook", "lesson", "total", "max_total", "isolation", "exercises", "warnings"}
     assert report["lesson"] == 4
     assert report["isolation"] == "sandboxed"
     by_id = {e["id"]: e for e in report["exercises"]}
@@ -401,3 +401,34 @@ def test_grade_reads_the_lessons_metadata_as_nbgrader_does():
     points = {r.id: r.points for r in grade_nb(nb, "meta").results}
     assert points["l4_softmax"] == 2
     assert points["l4_log_sigmoid"] == 0
+
+
+def _setup_cell(nb):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "l4_setup")
+
+
+def test_grade_restores_locked_cells_and_scores_a_missing_check_cell_as_nbgrader_does(tmp_path):
+    """Three submissions the nbgrader paths grade 12, 10 and 'not a notebook we grade': `grade`
+    gives the same (a helper measured 9.13, 12 and 12 on `grade` before)."""
+    from autograder.grade import GradingError, grade_nb, grade_notebook
+    edited = solved(4)
+    _setup_cell(edited).source += "\nfloat = int\n"            # a locked cell: it comes back
+    assert grade_nb(edited, "locked").total == 12
+
+    no_check = solved(4)
+    no_check.cells = [c for c in no_check.cells
+                      if c.metadata.get("nbgrader", {}).get("grade_id") != "l4_sigmoid_check"]
+    points = {r.id: (r.points, r.message) for r in grade_nb(no_check, "no check").results}
+    assert points["l4_sigmoid"][0] == 0 and "check cell" in points["l4_sigmoid"][1]
+    assert sum(p for p, _ in points.values()) == 10
+
+    renamed = tmp_path / "my_homework.ipynb"             # nbgrader skips an unknown notebook
+    renamed.write_text(json.dumps(solved(4)))
+    report = grade_notebook(renamed, execute=False)
+    assert report.total == 12 and "04_sigmoid_vs_softmax.ipynb" in report.warnings[0], report.warnings
+    assert "warning: nbgrader grades this lesson only under the name" in report.table()
+
+    padded = tmp_path / "04_sigmoid_vs_softmax.ipynb"
+    padded.write_text(json.dumps(solved(4)) + " " * (21 << 20))
+    with pytest.raises(GradingError, match="over 20 MiB"):
+        grade_notebook(padded, execute=False)

@@ -99,6 +99,14 @@ def test_clean_notebook_needs_no_change():
     _valid_for_nbgrader(nb)
 
 
+def test_a_missing_check_cell_is_said():
+    sub = student_nb()
+    sub["cells"] = [c for c in sub["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") != "ex_f_check"]
+    _, notes = normalise_notebook(sub, source_nb())
+    assert notes == ["ex_f_check: the check cell is missing (deleted, or its metadata changed): its exercise "
+                     "has no cell to take its points and scores 0"]
+
+
 def test_missing_schema_version_is_restored():
     sub = student_nb()
     del sub["cells"][1]["metadata"]["nbgrader"]["schema_version"]

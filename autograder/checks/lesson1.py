@@ -89,7 +89,9 @@ def check_mal_id(c, parse_mal_id):
             hint='the canonical address ends in /anime/<id>/<slug>: re.search(r"/anime/(\\d+)", url)')
     c.equal(call(parse_mal_id, page_2021(mal_id=31)), 31, "id from <meta property=og:url> (no canonical link)",
             hint="fall back on the og:url meta tag's content")
-    c.true(call(lambda: type(parse_mal_id(page_old())) is int), "the id is an int", hint="int(match.group(1))")
+    c.true(call(lambda: (type(parse_mal_id(page_old())) is int,
+                         f"got a {type(parse_mal_id(page_old())).__name__}")), "the id is an int",
+           hint="int(match.group(1))")
     _check_raises(c, parse_mal_id, NO_FIELDS, "mal_id", "a page without an address")
 
 
