@@ -692,6 +692,7 @@ def reap_stale() -> list[str]:
                 continue
         except OSError:
             continue
+        _kill_sandboxes_of(path)
         force_rmtree(path)
         removed.append(path)
     for parent in _cgroup_parents():
@@ -705,6 +706,30 @@ def reap_stale() -> list[str]:
                 sweep_cgroups(name, parents=[parent])
                 removed.append(os.path.join(parent, name))
     return removed
+
+
+def _kill_sandboxes_of(folder: str) -> None:
+    """Kill the bubblewrap processes still running on a dead grader's sandbox ``folder`` (it is
+    in their bind arguments): without cgroups (an ordinary user) nothing else ends them, and
+    ``--die-with-parent`` only ties a sandbox to bubblewrap, not bubblewrap to the grader.
+    Killing the inner one, the pid namespace's first process, ends everything inside."""
+    needle = os.fsencode(folder.rstrip("/") + "/")
+    me = os.geteuid()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{name}").st_uid != me:
+                continue
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]) == b"bwrap" and any(a.startswith(needle) for a in argv):
+            try:
+                os.kill(int(name), signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def _cgroup_parents() -> list[str]:

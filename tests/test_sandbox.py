@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -314,20 +315,32 @@ for sock in (k.stdin_socket, k.iopub_socket):
 
 def test_a_killed_grader_leaves_nothing_after_the_next_run(tmp_path):
     """SIGKILL (the OOM killer) leaves no chance to clean up: the next grader removes the dead
-    one's sandbox folders, runtime copy and cgroups."""
+    one's sandbox folders, runtime copy and cgroups, and ends its sandboxes (as an ordinary
+    user, without cgroups, they used to sleep on for the hour they asked for)."""
     _needs_bwrap()
     env = {**ENV, "TMPDIR": str(tmp_path)}
     grader = subprocess.Popen([PY, "-c", textwrap.dedent("""
         import subprocess, sys, time
         from autograder import sandbox
         p = sandbox.spawn(["/bin/sleep", "3600"])
-        print(p.sandbox.dir, *p.sandbox.cgroups, flush=True)
+        print(p.pid, p.sandbox.dir, *p.sandbox.cgroups, flush=True)
         time.sleep(3600)
     """)], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    left = grader.stdout.readline().split()
+    pid, *left = grader.stdout.readline().split()
     grader.kill()
     grader.wait()
+    try:
+        _test_killed_grader_leftovers(env, int(pid), left, tmp_path)
+    finally:
+        try:
+            os.killpg(int(pid), signal.SIGKILL)     # whatever the product missed: not left to run
+        except OSError:
+            pass
+
+
+def _test_killed_grader_leftovers(env, pid, left, tmp_path):
     assert left and all(os.path.exists(p) for p in left)
+    assert os.path.exists(f"/proc/{pid}"), "the sandbox outlives its killed grader until the next run"
     assert any(n.startswith("autograder-runtime-") for n in os.listdir(tmp_path))
     subprocess.run([PY, "-c", "from autograder import sandbox; sandbox.probe()"], env=env, cwd=ROOT,
                    check=True)
@@ -337,6 +350,19 @@ def test_a_killed_grader_leaves_nothing_after_the_next_run(tmp_path):
         time.sleep(0.1)
     assert [p for p in left if os.path.exists(p)] == []
     assert [n for n in os.listdir(tmp_path) if n.startswith(("ag-", "autograder-runtime-"))] == []
+    for _ in range(100):
+        if not os.path.exists(f"/proc/{pid}") or _zombie(pid):
+            break
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{pid}") or _zombie(pid), "the dead grader's sandbox still runs"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except OSError:
+        return True
 
 
 @pytest.mark.parametrize("path", ["grade", "nbgrader"])
