@@ -372,9 +372,13 @@ class Checker:
                 return self._record(name, False, f"the values are right but the dtype is not: expected {dtype}, "
                                     f"got {getattr(got, 'dtype', type(got).__name__)}." + hint_text, fatal)
             if kind is not None and not (isinstance(got, kind) if isinstance(kind, type) else kind(got)):
-                what = kind.__name__ if isinstance(kind, type) else (kind.__doc__ or kind.__name__).strip()
-                return self._record(name, False, f"the values are right but the result should be a {what}, "
-                                    f"got {type(got).__name__}." + hint_text, fatal)
+                if isinstance(kind, type):
+                    msg = f"the values are right but the result should be a {kind.__name__}, got {type(got).__name__}."
+                else:       # a test of the type's content: the type itself may be right
+                    what = (kind.__doc__ or kind.__name__).strip()
+                    msg = (f"the values are right but the result should be a {what}: yours, "
+                           f"a {type(got).__name__}, is not.")
+                return self._record(name, False, msg + hint_text, fatal)
             return self._record(name, True)
         if about_type:
             return self._record(name, False, values_first, fatal)

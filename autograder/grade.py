@@ -401,7 +401,8 @@ def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None
         execution.setdefault("notes", []).insert(0, "UNSANDBOXED: graded without a sandbox (--unsafe-no-sandbox)")
     report.execution = execution
     report.isolation = mode
-    lesson_names = [p.name for p in (Path(__file__).resolve().parents[1] / "lessons").glob(f"{report.lesson:02d}_*.ipynb")]
+    lessons = Path(__file__).resolve().parents[1] / "lessons"
+    lesson_names = [p.name for p in lessons.glob(f"{report.lesson:02d}_*.ipynb")]
     if lesson_names and path.name not in lesson_names:
         report.warnings.append(f"nbgrader grades this lesson only under the name {lesson_names[0]}: handed in as "
                                f"{path.name}, it would score 0 there")

@@ -104,7 +104,8 @@ def check_looks_truncated(c, looks_truncated):
 def check_frequent_genres(c, frequent_genres):
     lists = [["Action", "Drama"], ["Action"], ["Drama", "Action"], ["Mecha"], ["Action", "Action"]]
     c.equal(call(frequent_genres, lists, 2), ["Action", "Drama"], "genres with >= 2 shows, sorted by name",
-            hint="a genre listed twice for one show counts once")
+            hint="a genre listed twice for one show counts once; keep a genre whose count is at least "
+                 "min_count (>=, not >)")
     with c.properties():
         c.equal(call(frequent_genres, lists, 5), [], "none frequent enough")
     c.equal(call(frequent_genres, lists, 1), ["Action", "Drama", "Mecha"], "min_count 1 keeps all")
