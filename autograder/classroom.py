@@ -158,6 +158,12 @@ def _fingerprint(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def waiting_db_url(db_url: str) -> str:
+    """The gradebook's address, told to wait for sqlite's lock instead of failing: several
+    processes write the same file (grade-class workers; nbgrader and the rejection hook)."""
+    return db_url + "?timeout=120" if db_url.startswith("sqlite:") and "?" not in db_url else db_url
+
+
 def zero_submission(db_url: str, course_id: str, assignment: str, student: str, reason: str,
                     reset: bool = False) -> None:
     """Record 0 on every grade of a submission nbgrader could not grade (e.g. not a notebook),
@@ -198,11 +204,7 @@ def grade_submission(course_dir: Path, assignment: str, student: str, limits: di
     t0 = time.monotonic()
     cfg = load_course_config(course_dir)
     coursedir = CourseDirectory(config=cfg)
-    db_url = coursedir.db_url
-    if db_url.startswith("sqlite:") and "?" not in db_url:
-        # two processes write the same sqlite file: wait for the lock instead of failing
-        # (also when an invalid submission is zeroed: that write raced the other worker's)
-        db_url += "?timeout=120"
+    db_url = waiting_db_url(coursedir.db_url)
     folder = course_dir / "submitted" / student / assignment
     fingerprint = _fingerprint(folder)
     expected = [p.stem for p in (course_dir / "source" / assignment).glob("*.ipynb")]
@@ -375,10 +377,11 @@ def _zero_crashed(course_dir: Path, assignment: str, outcomes: list) -> None:
     from nbgrader: record 0 on each of its grades (export then shows it), saying why."""
     from nbgrader.coursedir import CourseDirectory
     cd = CourseDirectory(config=load_course_config(course_dir))
+    db_url = waiting_db_url(cd.db_url)
     for o in outcomes:
         if o.status == "crashed" and o.score is None:
-            zero_submission(cd.db_url, cd.course_id, assignment, o.student, o.reason, reset=True)
-            o.score, o.max_score = _score(cd.db_url, cd.course_id, assignment, o.student)
+            zero_submission(db_url, cd.course_id, assignment, o.student, o.reason, reset=True)
+            o.score, o.max_score = _score(db_url, cd.course_id, assignment, o.student)
 
 
 def _sweep(prefix: str) -> None:

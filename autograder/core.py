@@ -231,6 +231,11 @@ PRECISION_HINT = ("your values agree with the expected ones to about {digits} di
                   "rounded constant, a clipped input?)")
 
 
+# what a sub-check about the result's type (``close(..., about_type=True)``) says of wrong values
+_VALUES_FIRST = ("the values are wrong, as in a sub-check above; this one is about the type of the result: "
+                 "fix the values first.")
+
+
 class Checker:
     """Collects sub-checks for one exercise. Tolerances are stated at each call.
 
@@ -334,8 +339,6 @@ class Checker:
         sub-check is there for ``dtype``/``kind``, on values an earlier sub-check compared; wrong
         values fail it too, but its hint (about the type) is then not the one to follow."""
         got = self._resolve(got, name, fatal)
-        values_first = ("the values are wrong, as in a sub-check above; this one is about the type "
-                        "of the result: fix the values first.")
         if got is _Failed:
             return False
         hint_text = f"  Hint: {hint}" if hint else ""
@@ -344,15 +347,15 @@ class Checker:
             else None
         if shape and isinstance(got_shape, tuple) and tuple(got_shape) != e.shape:
             # before anything is made dense: a sparse answer's shape can be huge
-            return self._record(name, False, values_first if about_type else
+            return self._record(name, False, _VALUES_FIRST if about_type else
                                 f"expected dimensions {e.shape}, got {tuple(got_shape)}." + hint_text, fatal)
         try:
             g = _asarray(_dense(got), dtype=_float64)
         except Exception:
-            return self._record(name, False, values_first if about_type else
+            return self._record(name, False, _VALUES_FIRST if about_type else
                                 f"expected a numeric array, got {_short(got)}." + hint_text, fatal)
         if shape and g.shape != e.shape:
-            return self._record(name, False, values_first if about_type else
+            return self._record(name, False, _VALUES_FIRST if about_type else
                                 f"expected dimensions {e.shape}, got {g.shape}." + hint_text, fatal)
         if not shape:
             try:
@@ -381,7 +384,7 @@ class Checker:
                 return self._record(name, False, msg + hint_text, fatal)
             return self._record(name, True)
         if about_type:
-            return self._record(name, False, values_first, fatal)
+            return self._record(name, False, _VALUES_FIRST, fatal)
         first = bad_finite if bad_finite.any() else bad
         idx = _nditer_index(int(_argmax(first.reshape(-1))), e.shape) if e.shape else ()
         where = f" at index {tuple(int(i) for i in idx)}" if e.shape else ""

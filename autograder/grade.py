@@ -299,6 +299,12 @@ def execute_notebook(nb, cwd: Path, cell_timeout: float = 60.0, kernel_name: str
     return {"seconds": round(time.monotonic() - t0, 2), "notes": notes}
 
 
+def _lesson_file(lesson: int) -> Path | None:
+    """The course's own notebook of ``lesson`` (None in a copy without lessons)."""
+    found = sorted((Path(__file__).resolve().parents[1] / "lessons").glob(f"{lesson:02d}_*.ipynb"))
+    return found[0] if found else None
+
+
 def _as_released(nb, lesson: int, name: str):
     """``(notebook, the grade ids of its check cells)``: the notebook as nbgrader's paths grade
     it. The nbgrader metadata comes from the lesson as released (``NormaliseSubmission``), and
@@ -310,10 +316,10 @@ def _as_released(nb, lesson: int, name: str):
         from .submission import SubmissionRejected, normalise_notebook
     except ImportError:
         return nb, None
-    found = sorted((Path(__file__).resolve().parents[1] / "lessons").glob(f"{lesson:02d}_*.ipynb"))
-    if not found:
+    found = _lesson_file(lesson)
+    if found is None:
         return nb, None
-    source = json.loads(found[0].read_text(encoding="utf-8"))
+    source = json.loads(found.read_text(encoding="utf-8"))
     try:
         nb = normalise_notebook(nb, source)[0]
     except SubmissionRejected as exc:
@@ -337,10 +343,10 @@ def _as_released(nb, lesson: int, name: str):
 def _without_check_cell(result, check_id: str):
     """The result of an exercise whose check cell is gone: nbgrader has no cell to put its
     points in, so the nbgrader paths give it 0 (this says why)."""
-    from .core import Result, SubCheck
     why = (f"its check cell ({check_id}) is missing from the notebook (deleted, or its metadata changed): "
            "the graded notebook has no cell for these points")
-    return Result(result.id, 0.0, result.max_points, "error", why, [SubCheck("check cell present", False, why)])
+    return core.Result(result.id, 0.0, result.max_points, "error", why,
+                       [core.SubCheck("check cell present", False, why)])
 
 
 def grade_nb(nb, name: str = "notebook", limits: Limits | None = None,
@@ -401,10 +407,9 @@ def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None
         execution.setdefault("notes", []).insert(0, "UNSANDBOXED: graded without a sandbox (--unsafe-no-sandbox)")
     report.execution = execution
     report.isolation = mode
-    lessons = Path(__file__).resolve().parents[1] / "lessons"
-    lesson_names = [p.name for p in lessons.glob(f"{report.lesson:02d}_*.ipynb")]
-    if lesson_names and path.name not in lesson_names:
-        report.warnings.append(f"nbgrader grades this lesson only under the name {lesson_names[0]}: handed in as "
+    lesson_file = _lesson_file(report.lesson)
+    if lesson_file is not None and path.name != lesson_file.name:
+        report.warnings.append(f"nbgrader grades this lesson only under the name {lesson_file.name}: handed in as "
                                f"{path.name}, it would score 0 there")
     report.seconds = round(time.monotonic() - t0, 2)
     return report

@@ -664,15 +664,13 @@ def _zero_rejected(folder: str, why: str) -> None:
     """A submission whose notebook was moved out is not graded by nbgrader at all ("no
     notebooks found"): scores from an earlier grading of the folder would stay in the
     gradebook. Record 0 instead, with the reason. Never raises (logged)."""
-    from .classroom import load_course_config, zero_submission
+    from .classroom import load_course_config, waiting_db_url, zero_submission
     try:
         from nbgrader.coursedir import CourseDirectory
         student_dir = os.path.dirname(folder)
-        course = Path(os.path.dirname(os.path.dirname(student_dir)))
-        cd = CourseDirectory(config=load_course_config(course))
-        db_url = cd.db_url + ("?timeout=120" if cd.db_url.startswith("sqlite:") and "?" not in cd.db_url else "")
-        zero_submission(db_url, cd.course_id, os.path.basename(folder), os.path.basename(student_dir),
-                        why, reset=True)
+        cd = CourseDirectory(config=load_course_config(Path(student_dir).parents[1]))
+        zero_submission(waiting_db_url(cd.db_url), cd.course_id, os.path.basename(folder),
+                        os.path.basename(student_dir), why, reset=True)
     except Exception:  # noqa: BLE001 - the rejection itself is done and logged
         _log().error("the rejected submission %s could not be zeroed in the gradebook", show(folder),
                      exc_info=True)
