@@ -1,6 +1,6 @@
 """Command line of the autograder.
 
-    python -m autograder grade NOTEBOOK [--json] [--no-execute] [--timeout S]
+    python -m autograder grade NOTEBOOK [--json] [--no-execute] [--timeout S] [--memory-mb MB]
     python -m autograder build-course [DIR]
     python -m autograder student-bundle OUT.zip
     python -m autograder grade-class COURSE_DIR ASSIGNMENT [--workers N] [--force] [--student ID]
@@ -12,16 +12,30 @@ import json
 import sys
 
 
+MIN_MEMORY_MB = 256      # below this a kernel with numpy does not start
+
+
+def _memory_mb(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of MiB") from None
+    if value < MIN_MEMORY_MB:
+        raise argparse.ArgumentTypeError(f"{value} MiB is too little: a kernel needs at least {MIN_MEMORY_MB}")
+    return value
+
+
 def _grade(args) -> int:
     from . import sandbox
     from .grade import GradingError, grade_notebook
     from .judge import Limits
     if args.unsafe_no_sandbox:
         sandbox.allow_unsandboxed()
-    limits = Limits.per_call(args.timeout)
+    limits = Limits.per_call(args.timeout, memory_mb=args.memory_mb)
     try:
         report = grade_notebook(args.notebook, execute=not args.no_execute, limits=limits,
-                                executed_path=args.executed, cell_timeout=args.cell_timeout)
+                                executed_path=args.executed, cell_timeout=args.cell_timeout,
+                                memory_mb=args.memory_mb)
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -78,6 +92,8 @@ def main(argv=None) -> int:
                    help="CPU seconds allowed for one call of the student's code (default 10)")
     g.add_argument("--cell-timeout", type=float, default=60.0,
                    help="seconds allowed per cell when executing the notebook (default 60)")
+    g.add_argument("--memory-mb", type=_memory_mb, default=2048,
+                   help="memory limit (MiB) of the kernel's sandbox and of the judge's (default 2048)")
     g.add_argument("--executed", metavar="OUT.ipynb", help="write the executed notebook here")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade even where no sandbox (bubblewrap, user namespaces) can be made; "

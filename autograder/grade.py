@@ -370,8 +370,9 @@ def grade_nb(nb, name: str = "notebook", limits: Limits | None = None,
 
 def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None = None,
                    hidden: bool = True, executed_path: str | Path | None = None,
-                   cell_timeout: float = 60.0) -> GradeReport:
-    """Grade the notebook at ``path``. Raises :class:`GradingError` only when the file is not
+                   cell_timeout: float = 60.0, memory_mb: int = 2048) -> GradeReport:
+    """Grade the notebook at ``path`` (``memory_mb``: the kernel's sandbox; the judge's is in
+    ``limits``). Raises :class:`GradingError` only when the file is not
     a gradable notebook; everything the student's code does becomes a status."""
     from . import sandbox
     t0 = time.monotonic()
@@ -397,7 +398,7 @@ def grade_notebook(path: str | Path, execute: bool = True, limits: Limits | None
         # anything (a repository root with solutions/, another student's folder)
         import tempfile
         with tempfile.TemporaryDirectory(prefix="autograder-grade-") as alone:
-            execution = execute_notebook(executed, Path(alone), cell_timeout)
+            execution = execute_notebook(executed, Path(alone), cell_timeout, memory_mb=memory_mb)
         if executed_path:
             from .safe_html import make_inert
             # someone else (an instructor) may open or convert this copy: nothing in it runs

@@ -229,6 +229,13 @@ def test_grade_command_refuses_bad_files(tmp_path, content, why):
     assert why in p.stderr and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("value, why", [("100", "too little"), ("2G", "not a whole number")])
+def test_grade_command_refuses_a_bad_memory_limit(tmp_path, value, why):
+    p = _cli("grade", str(tmp_path / "04_x.ipynb"), "--memory-mb", value)
+    assert p.returncode == 2
+    assert why in p.stderr and "--memory-mb" in p.stderr and "Traceback" not in p.stderr
+
+
 def test_forged_arrays_from_the_worker_are_refused():
     """np.load allocates the shape its header announces: the judge checks the header first."""
     import base64
