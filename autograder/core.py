@@ -164,6 +164,7 @@ class SubCheck:
     message: str = ""
     hidden: bool = False   # from a hidden check: feedback shows the name, not the values
     prop: bool = False     # a property (see Checker.properties): counts with the value checks
+    answer: object = None  # the answer expected of a yes/no function (see Checker.answer)
 
 
 def rel_error(x, y) -> float:
@@ -247,6 +248,7 @@ class Checker:
         self.stop_on_first_failure = stop_on_first_failure
         self.first_error: str | None = None   # what to tell about the first exception met
         self._in_properties = 0
+        self._answer = None
 
     @contextlib.contextmanager
     def properties(self, when: bool = True):
@@ -260,6 +262,18 @@ class Checker:
             yield self
         finally:
             self._in_properties -= bool(when)
+
+    @contextlib.contextmanager
+    def answer(self, expected):
+        """Sub-checks made inside expect the answer ``expected`` of a function with few possible
+        answers (True or False). Giving one answer to everything passes every sub-check that
+        expects it, so a passed sub-check counts only as much as the share passed of those that
+        expect any other answer (:func:`score`): an always-True function earns nothing."""
+        before, self._answer = self._answer, expected
+        try:
+            yield self
+        finally:
+            self._answer = before
 
     # -- recording
     def _resolve(self, value, name: str, fatal: bool = False):
@@ -282,7 +296,7 @@ class Checker:
             return _Failed
 
     def _record(self, name: str, ok: bool, message: str = "", fatal: bool = False) -> bool:
-        self.results.append(SubCheck(name, bool(ok), message, prop=self._in_properties > 0))
+        self.results.append(SubCheck(name, bool(ok), message, prop=self._in_properties > 0, answer=self._answer))
         if not ok and (fatal or self.stop_on_first_failure):
             raise CheckAborted(name)
         return bool(ok)
@@ -802,16 +816,30 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
 
 
 def score(points: float, results: list) -> float:
-    """``points`` times the share of sub-checks passed, where a passed property sub-check
-    counts only as much as the share of value sub-checks passed: a function that returns
-    ``[]`` keeps its input and handles the empty case, and must not earn points for that."""
-    values = [r for r in results if not r.prop]
-    props = [r for r in results if r.prop]
+    """``points`` times the share of sub-checks passed, where
+    - a passed value sub-check expecting an answer (:meth:`Checker.answer`) counts only as much
+      as the lowest share passed among the sub-checks expecting each other answer: a function
+      that answers True to everything must not earn the True cases;
+    - a passed property sub-check counts only as much as the share of value sub-checks passed
+      (so credited): a function that returns ``[]`` keeps its input and handles the empty
+      case, and must not earn points for that."""
     if not results:
         return 0.0
-    share = sum(r.ok for r in values) / len(values) if values else 1.0
-    credit = sum(r.ok for r in values) + share * sum(r.ok for r in props)
-    return round(points * credit / len(results), 2)
+    values = [r for r in results if not r.prop]
+    props = [r for r in results if r.prop]
+    answers = {r.answer for r in values if r.answer is not None}
+    share_of = {a: sum(r.ok for r in values if r.answer == a) / sum(r.answer == a for r in values)
+                for a in answers}
+
+    def credit(r) -> float:
+        if not r.ok:
+            return 0.0
+        others = [share_of[a] for a in answers if a != r.answer] if r.answer is not None else []
+        return min(others, default=1.0)
+    value_credit = sum(credit(r) for r in values)
+    share = value_credit / len(values) if values else 1.0
+    total = value_credit + share * sum(r.ok for r in props)
+    return round(points * total / len(results), 2)
 
 
 def format_result(r: Result) -> str:
@@ -830,6 +858,12 @@ def format_result(r: Result) -> str:
     if r.status == "error" and not any(not s.ok for s in r.subchecks):
         lines.append("  " + r.message)
     values = [s for s in r.subchecks if not s.prop]
+    answers = sorted({s.answer for s in values if s.answer is not None}, key=repr)
+    if len(answers) > 1 and not all(s.ok for s in values if s.answer is not None):
+        tally = ", ".join(f"expecting {a!r}: {sum(s.ok for s in values if s.answer == a)} of "
+                          f"{sum(s.answer == a for s in values)}" for a in answers)
+        lines.append(f"  (a check passed counts only as much as the share passed of the checks expecting "
+                     f"another answer: {tally})")
     if any(s.prop and s.ok for s in r.subchecks) and not all(s.ok for s in values):
         lines.append(f"  (the checks of properties, such as an input left unchanged or an empty input, count "
                      f"in proportion to the value checks passed: {sum(s.ok for s in values)} of {len(values)})")

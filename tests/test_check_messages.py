@@ -186,6 +186,35 @@ def tune_thresholds(Y_val, P_val, grid=None, default=0.5):
 ]
 
 
+# a yes/no function that gives one answer to everything
+ONE_ANSWER = [("l2_is_placeholder", "def is_placeholder(text):\n    return True\n"),
+              ("l2_looks_truncated", "def looks_truncated(text):\n    return True\n"),
+              ("l6_early_stopping", "def early_stopping(scores, patience):\n"
+                                    "    return (int(np.argmax(scores)) if scores else None), False\n")]
+
+
+@pytest.mark.parametrize("ex_id, source", ONE_ANSWER, ids=[e for e, _ in ONE_ANSWER])
+def test_one_answer_to_everything_earns_almost_nothing(ex_id, source):
+    """(early_stopping keeps the point of its type sub-check, which expects no answer)"""
+    r = core.run_exercise(ex_id, _local(ex_id, source), hidden=True)
+    assert r.points <= 0.1 * r.max_points and any(s.ok for s in r.subchecks), core.format_result(r)
+    assert "checks expecting another answer" in core.format_result(r)
+
+
+def test_an_answer_counts_as_much_as_the_other_answers_are_right():
+    S = core.SubCheck
+    yes = [S("y1", True, answer=True), S("y2", True, answer=True)]
+    assert core.score(4.0, yes + [S("n1", False, answer=False), S("n2", False, answer=False)]) == 0.0
+    assert core.score(4.0, yes + [S("n1", True, answer=False), S("n2", False, answer=False)]) == 4.0 * (2 * 0.5 + 1) / 4
+    assert core.score(4.0, yes + [S("n1", True, answer=False), S("n2", True, answer=False)]) == 4.0
+    assert core.score(2.0, yes) == 2.0            # one answer expected throughout: counted as usual
+    c = core.Checker()
+    with c.answer(False):
+        c.true(True, "no")
+    c.true(True, "other")
+    assert [r.answer for r in c.results] == [False, None]
+
+
 @pytest.mark.parametrize("ex_id, source", DO_NOTHING, ids=[e for e, _ in DO_NOTHING])
 def test_code_that_computes_nothing_earns_almost_nothing(ex_id, source):
     r = core.run_exercise(ex_id, _local(ex_id, source), hidden=True)

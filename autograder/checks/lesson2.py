@@ -12,13 +12,14 @@ STOP = frozenset({"the", "a", "an", "of", "at", "is", "and", "to", "her"})
 
 @exercise("l2_is_placeholder", points=1, reference="anime_genre.clean:is_placeholder")
 def check_is_placeholder(c, is_placeholder):
-    c.equal(call(is_placeholder, "No synopsis information has been added to this title. Help improve"), True,
-            "the long placeholder", hint="use PLACEHOLDER_RE.match(text)")
-    c.equal(call(is_placeholder, "No synopsis has been added for this series yet."), True,
-            "the short placeholder", hint="'information ' is optional in the pattern")
-    c.equal(call(is_placeholder, "  no synopsis has been added for this series yet."), True,
-            "leading spaces and lower case", hint="the pattern ignores case and leading spaces")
-    with c.properties():    # (False: what a function that does nothing answers)
+    with c.answer(True):
+        c.equal(call(is_placeholder, "No synopsis information has been added to this title. Help improve"), True,
+                "the long placeholder", hint="use PLACEHOLDER_RE.match(text)")
+        c.equal(call(is_placeholder, "No synopsis has been added for this series yet."), True,
+                "the short placeholder", hint="'information ' is optional in the pattern")
+        c.equal(call(is_placeholder, "  no synopsis has been added for this series yet."), True,
+                "leading spaces and lower case", hint="the pattern ignores case and leading spaces")
+    with c.answer(False):
         c.equal(call(is_placeholder, "A girl says there is no synopsis has been added."), False,
                 "the phrase in the middle of a real text", hint="match only at the start")
 
@@ -94,7 +95,7 @@ def check_looks_truncated(c, looks_truncated):
              ("   Deep in the forest...", False, "leading spaces are ignored"),
              ("", False, "empty text: nothing to say")]
     for text, expected, name in cases:
-        with c.properties(when=not expected):
+        with c.answer(expected):
             c.equal(call(looks_truncated, text), expected, name,
                     hint="look at the first non-space character: lower case, or not a letter, digit "
                          "or one of SENTENCE_OPENERS, means truncated")

@@ -18,7 +18,7 @@ TEXTS = ("", "   ", "a", "No synopsis information has been added.", "Innovation 
 def hidden_is_placeholder(c, f):
     for t in TEXTS + ("NO SYNOPSIS INFORMATION HAS BEEN ADDED", "No synopsis yet"):
         expected = ref.is_placeholder(t)
-        with c.properties(when=not expected):
+        with c.answer(expected):
             c.equal(call(f, t), expected, f"is_placeholder({t[:30]!r})")
 
 
@@ -75,7 +75,7 @@ def hidden_vocabulary_coverage(c, f):
 def hidden_looks_truncated(c, f):
     for t in TEXTS + ("éclair shop opens.", "Éclair shop opens.", "(Part two) begins", "—and then", "* Based on"):
         expected = ref.looks_truncated(t)
-        with c.properties(when=not expected):
+        with c.answer(expected):
             c.equal(call(f, t), expected, f"looks_truncated({t[:30]!r})")
 
 
