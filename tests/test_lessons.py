@@ -209,14 +209,22 @@ def test_runs_without_any_data(path, monkeypatch, tmp_path):
         (tmp_path / "cache" / "anime_genre").rglob("*.zip")), "a lesson tried to download data"
 
 
-def test_a_wrong_exercise_is_named_and_the_cells_after_it_still_run(monkeypatch):
-    """Lesson 3 with a document_frequency summed over the wrong axis (one number per document):
-    the demonstrations that use it say it was skipped and why, instead of a traceback in the
-    first and NameErrors in the cells after it."""
+WRONG_EXERCISES = [
+    # a document_frequency summed over the wrong axis (one number per document)
+    (3, "l3_document_frequency", "def document_frequency(X):\n    return np.asarray((X > 0).sum(axis=1)).ravel()\n"),
+    # a parse_name that assumes every page has an <h1> (AttributeError, not a PageParseError)
+    (1, "l1_name", "def parse_name(html):\n"
+                   "    return ' '.join(BeautifulSoup(html, 'html.parser').find('h1').get_text().split())\n"),
+]
+
+
+@pytest.mark.parametrize("lesson, grade_id, wrong", WRONG_EXERCISES, ids=[g for _, g, _ in WRONG_EXERCISES])
+def test_a_wrong_exercise_is_named_and_the_cells_after_it_still_run(monkeypatch, lesson, grade_id, wrong):
+    """A lesson with one wrong exercise: the demonstrations that use it say it was skipped and
+    why, instead of a traceback in the first and NameErrors in the cells after it."""
     from grader_cases import submission
     monkeypatch.delenv("ANIME_GENRE_DATA_HOME", raising=False)
-    wrong = "def document_frequency(X):\n    return np.asarray((X > 0).sum(axis=1)).ravel()\n"
-    nb = submission(3, {"l3_document_frequency": wrong})
+    nb = submission(lesson, {grade_id: wrong})
     _execute(nb)
     assert _errors(nb) == []
     said = [_text(c) for c in nb.cells if c.cell_type == "code" and "Skipped: an exercise" in _text(c)]
