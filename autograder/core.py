@@ -265,10 +265,11 @@ class Checker:
 
     @contextlib.contextmanager
     def answer(self, expected):
-        """Sub-checks made inside expect the answer ``expected`` of a function with few possible
-        answers (True or False). Giving one answer to everything passes every sub-check that
-        expects it, so a passed sub-check counts only as much as the share passed of those that
-        expect any other answer (:func:`score`): an always-True function earns nothing."""
+        """Sub-checks made inside expect the answer ``expected``: True or False of a yes/no
+        function, 1.0 of a correlation, or a label for "any other value". Giving one answer to
+        everything passes every sub-check that expects it, so a passed sub-check counts only as
+        much as the share passed of those that expect any other answer (:func:`score`): an
+        always-True function earns nothing."""
         before, self._answer = self._answer, expected
         try:
             yield self

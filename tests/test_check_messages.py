@@ -190,7 +190,8 @@ def tune_thresholds(Y_val, P_val, grid=None, default=0.5):
 ONE_ANSWER = [("l2_is_placeholder", "def is_placeholder(text):\n    return True\n"),
               ("l2_looks_truncated", "def looks_truncated(text):\n    return True\n"),
               ("l6_early_stopping", "def early_stopping(scores, patience):\n"
-                                    "    return (int(np.argmax(scores)) if scores else None), False\n")]
+                                    "    return (int(np.argmax(scores)) if scores else None), False\n"),
+              ("l7_spearman", "def spearman(a, b):\n    return 1.0\n")]
 
 
 @pytest.mark.parametrize("ex_id, source", ONE_ANSWER, ids=[e for e, _ in ONE_ANSWER])
@@ -213,6 +214,41 @@ def test_an_answer_counts_as_much_as_the_other_answers_are_right():
         c.true(True, "no")
     c.true(True, "other")
     assert [r.answer for r in c.results] == [False, None]
+
+
+# one requirement of the exercise missed: the hidden checks test it too (an audit found each of
+# these earning 86-97% of the points before)
+FOCAL_IGNORES_DOUT = """
+def focal_backward(x, t, gamma=2.0, alpha=None, dout=1.0):
+    x = np.asarray(x, dtype=float)
+    t = np.asarray(t, dtype=float)
+    s = 2 * t - 1
+    z = s * x
+    p = np.exp(-np.logaddexp(0, -z))
+    q = np.exp(-np.logaddexp(0, z))
+    log_p = -np.logaddexp(0, -z)
+    a = 1.0 if alpha is None else alpha * t + (1 - alpha) * (1 - t)
+    return s * a * q ** gamma * (gamma * p * log_p - q) / x.shape[0]     # dout ignored
+"""
+ANY_FINAL_BRACKET = r"""
+import re
+def split_source_tail(text):
+    text = " ".join(text.split())
+    m = re.search(r"\s*([\[(][^\[\]()]*[\])])$", text)
+    return (text[:m.start()].strip(), m.group(1)) if m else (text, "")
+"""
+ONE_REQUIREMENT_MISSED = [
+    ("l5_focal_backward", FOCAL_IGNORES_DOUT),
+    ("l6_minibatches", "def minibatch_indices(n, batch_size, seed):\n"
+                       "    return [np.arange(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]\n"),
+    ("l1_split_source_tail", ANY_FINAL_BRACKET),
+]
+
+
+@pytest.mark.parametrize("ex_id, source", ONE_REQUIREMENT_MISSED, ids=[e for e, _ in ONE_REQUIREMENT_MISSED])
+def test_missing_one_requirement_costs_more_than_a_fifth(ex_id, source):
+    r = core.run_exercise(ex_id, _local(ex_id, source), hidden=True)
+    assert 0 < r.points <= 0.8 * r.max_points, core.format_result(r)
 
 
 @pytest.mark.parametrize("ex_id, source", DO_NOTHING, ids=[e for e, _ in DO_NOTHING])

@@ -63,11 +63,20 @@ def _tokens_unchanged(sentence_vectors):
 @exercise("l7_spearman", points=2, reference="anime_genre.original:spearman")
 def check_spearman(c, spearman):
     tol = {"rtol": 1e-9, "atol": 1e-12}
-    c.close(call(spearman, [1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]), 1.0, "same order: 1", **tol)
-    c.close(call(spearman, [1.0, 2.0, 3.0, 4.0], [40.0, 30.0, 20.0, 10.0]), -1.0, "reverse order: -1", **tol)
-    c.close(call(spearman, [1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 4.0, 9.0, 100.0, 1000.0]), 1.0,
-            "only the order counts, not the values: 1 for any increasing b", **tol,
-            hint="correlate the ranks of a and b, not their values")
+    # (answers: a function that returns 1.0, or -1.0, whatever it is given earns nothing)
+    with c.answer(1.0):
+        c.close(call(spearman, [1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]), 1.0, "same order: 1", **tol)
+        c.close(call(spearman, [1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 4.0, 9.0, 100.0, 1000.0]), 1.0,
+                "only the order counts, not the values: 1 for any increasing b", **tol,
+                hint="correlate the ranks of a and b, not their values")
+    with c.answer(-1.0):
+        c.close(call(spearman, [1.0, 2.0, 3.0, 4.0], [40.0, 30.0, 20.0, 10.0]), -1.0, "reverse order: -1", **tol)
+        c.close(call(spearman, [1.0, 2.0], [3.0, 1.0]), -1.0, "two values", **tol)
+    with c.answer("another value"):
+        _spearman_values(c, spearman, tol)
+
+
+def _spearman_values(c, spearman, tol):
     c.close(call(spearman, [0.2, 0.3, 0.1, 0.4, 0.5], [5.0, 1.0, 4.0, 2.0, 3.0]), -0.5,
             "ranks [2, 3, 1, 4, 5] and [5, 1, 4, 2, 3]: -0.5", **tol,
             hint="np.argsort(x) gives the order of the indices, not the ranks: the rank of x[i] is "
@@ -83,7 +92,6 @@ def check_spearman(c, spearman):
             "ties in both arrays", **tol)
     c.close(call(spearman, [3, 1, 4, 1, 5, 9, 2, 6], [2, 7, 1, 8, 2, 8, 1, 8]), 0.19885368120992464,
             "Python lists of ints", **tol)
-    c.close(call(spearman, [1.0, 2.0], [3.0, 1.0]), -1.0, "two values", **tol)
     c.close(call(spearman, [10.0, 20.0, 20.0, 30.0], [1.0, 2.0, 3.0, 4.0]), 0.9486832980505138,
             "returns a Python float", kind=float, **tol, hint="return float(...)")
     c.true(call(_arguments_unchanged, spearman), "the arrays passed in are not modified",

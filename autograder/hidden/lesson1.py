@@ -144,6 +144,8 @@ def hidden_split_source_tail(c, split_source_tail):
              "Written by nobody, no brackets.", ""]
     texts += [" ".join(rng.choices(["a", "b", "(c)", "[d]", "e."], k=10)) for _ in range(5)]
     texts += ["Kenji (17) and [Mia] meet. (Source: ANN)", "A (short) one [Written by MAL Rewrite]"]
+    # a final bracket that is not a source note: no tail
+    texts += ["The end (director's cut)", "He wins [again]", "Part two (2019)", "A tale (Sourced locally)"]
     for text in texts:
         expected = ref.split_source_tail(text)
         with c.properties(when=not expected[1]):      # no tail: (text, "") is the answer

@@ -16,7 +16,10 @@ TEXTS = ("", "   ", "a", "No synopsis information has been added.", "Innovation 
 
 @hidden("l2_is_placeholder")
 def hidden_is_placeholder(c, f):
-    for t in TEXTS + ("NO SYNOPSIS INFORMATION HAS BEEN ADDED", "No synopsis yet"):
+    for t in TEXTS + ("NO SYNOPSIS INFORMATION HAS BEEN ADDED", "No synopsis yet",
+                      # the phrase inside a real text: not a placeholder
+                      "Her diary says: no synopsis has been added to this life.",
+                      "Rin writes 'No synopsis information has been added' on the board."):
         expected = ref.is_placeholder(t)
         with c.answer(expected):
             c.equal(call(f, t), expected, f"is_placeholder({t[:30]!r})")

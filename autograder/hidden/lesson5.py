@@ -58,11 +58,11 @@ def hidden_focal_forward(c, focal_forward):
 @hidden("l5_focal_backward")
 def hidden_focal_backward(c, focal_backward):
     for label, x, t in _cases(55):
-        for gamma, alpha in SETTINGS:
+        for (gamma, alpha), dout in zip(SETTINGS, (1.0, 0.5, 2.0, 1.0)):
             a = _alpha(alpha, x.shape[1], 56)
-            expected = ref.focal_backward(x, t, gamma, a)
-            c.close(call(focal_backward, x.copy(), t.copy(), gamma, a), expected,
-                    f"focal_backward on {label}, gamma {gamma}, alpha {alpha}", rtol=1e-8, atol=1e-14)
+            expected = ref.focal_backward(x, t, gamma, a, dout)
+            c.close(call(focal_backward, x.copy(), t.copy(), gamma, a, dout), expected,
+                    f"focal_backward on {label}, gamma {gamma}, alpha {alpha}, dout {dout}", rtol=1e-8, atol=1e-14)
 
 
 @hidden("l5_focal_loss")

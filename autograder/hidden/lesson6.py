@@ -87,9 +87,15 @@ def hidden_dropout(c, Dropout):
         c.true(call(lambda: abs((np.asarray(Dropout(ratio, seed=seed).forward(x.copy())) != 0).mean()
                                 - (1 - ratio)) < 0.03), f"ratio {ratio}: kept fraction near {1 - ratio}")
         c.close(call(_kept_scaled, Dropout, ratio, seed, x), 0.0, f"ratio {ratio}: kept units scaled by 1/(1 - ratio)")
-        with c.properties():    # the identity passes it
+        c.true(call(lambda: not np.array_equal(np.asarray(Dropout(ratio, seed=seed).forward(x.copy())) != 0,
+                                               np.asarray(Dropout(ratio, seed=seed + 1).forward(x.copy())) != 0)),
+               f"ratio {ratio}: another seed drops other units")
+        with c.properties():    # the identity passes these
             c.close(call(lambda: Dropout(ratio, seed=seed).forward(x.copy(), train_flg=False)), x,
                     f"ratio {ratio}: eval identity")
+            c.true(call(lambda: np.array_equal(np.asarray(Dropout(ratio, seed=seed).forward(x.copy())),
+                                               np.asarray(Dropout(ratio, seed=seed).forward(x.copy())))),
+                   f"ratio {ratio}: the same seed drops the same units")
     with c.properties():
         c.close(call(lambda: Dropout(0.0, seed=_seed(rng)).forward(np.ones((3, 3)))), np.ones((3, 3)),
                 "ratio 0 keeps everything")
@@ -132,10 +138,21 @@ def hidden_minibatches(c, minibatch_indices):
         c.equal(call(lambda: [len(b) for b in minibatch_indices(n, size, seed)]), expected, f"n={n}, batch {size}: sizes")
         c.equal(call(lambda: sorted(np.concatenate([np.asarray(b) for b in minibatch_indices(n, size, seed)]).tolist())),
                 list(range(n)), f"n={n}: a permutation")
+        if n > 10:      # (a random order of more than 10 is sorted or reversed with p < 1e-6)
+            c.true(call(lambda: _order(minibatch_indices(n, size, seed)) not in (list(range(n)), list(range(n))[::-1])),
+                   f"n={n}: shuffled")
+            c.true(call(lambda: _order(minibatch_indices(n, size, seed)) != _order(minibatch_indices(n, size, seed + 1))),
+                   f"n={n}: another seed, another order")
         with c.properties():
             c.true(call(lambda: all(np.array_equal(a, b) for a, b in zip(minibatch_indices(n, size, seed),
                                                                         minibatch_indices(n, size, seed)))),
                    f"n={n}: the same seed, the same batches")
+
+
+def _order(batches) -> list:
+    """Every index of an epoch's batches (a list or a generator of them) in order."""
+    parts = [np.asarray(b).ravel() for b in batches]
+    return np.concatenate(parts).tolist() if parts else []
 
 
 @hidden("l6_early_stopping")

@@ -47,6 +47,11 @@ def hidden_sentence_vectors(c, sentence_vectors):
 
 @hidden("l7_spearman")
 def hidden_spearman(c, spearman):
+    with c.answer("another value"):      # (see the visible check)
+        _hidden_spearman(c, spearman)
+
+
+def _hidden_spearman(c, spearman):
     rng = hidden_rng(72)
     for n in (3, 10, 41, 500):
         a, b = rng.normal(size=n), rng.normal(size=n)
