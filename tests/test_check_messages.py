@@ -164,6 +164,7 @@ def iterative_stratification(Y, proportions=(0.7, 0.1, 0.2), seed=0):
         raise ValueError("bad arguments")
     return np.zeros(len(Y), dtype=np.int64)
 '''),
+    ("l3_tokenize", "def tokenize(text, token_pattern, lowercase=True):\n    return []\n"),
     ("l3_document_frequency", "def document_frequency(X):\n    return np.zeros(X.shape[1], dtype=np.int64)\n"),
     ("l5_alpha_weights", "def alpha_weights(t, alpha=None):\n    return np.ones(np.shape(t))\n"),
     ("l6_dropout", '''
