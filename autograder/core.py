@@ -19,11 +19,13 @@ outside the student's process, see ``autograder.judge``.)
 """
 from __future__ import annotations
 
+import builtins as _builtins
 import contextlib
 import dataclasses
 import importlib
 import os
 import random
+import re as _re
 import secrets
 import sysconfig
 import traceback
@@ -695,6 +697,19 @@ def _student_error(exc: BaseException) -> tuple[str, str] | None:
     return None
 
 
+_BUILTIN_ERRORS = frozenset(n for n, v in vars(_builtins).items() if isinstance(v, type) and issubclass(v, BaseException))
+
+
+def _hidden_origin(kind: str, where: str) -> tuple[str, str]:
+    """What may be said of an exception raised in a hidden check. Its type's name and where it
+    was raised are the student's to choose (a class named at run time, a line registered in
+    linecache, a file name given to compile): they could carry a hidden input out. So only a
+    built-in exception's name, and only the cell and line numbers."""
+    kind = kind if kind in _BUILTIN_ERRORS else "an exception of a class of its own"
+    m = _re.match(r"(?:(cell \d{1,6})(?: \(setup\))?, )?line (\d{1,6})(?::|$)", where)
+    return kind, (", ".join(filter(None, (m.group(1), f"line {m.group(2)}"))) if m else "")
+
+
 def _error_message(exc: Exception, origin: tuple[str, str] | None, is_hidden: bool) -> str:
     """What a student is told about an exception during a check. Only the student's own
     code is quoted: trusted code (a hidden check, the reference) may hold hidden inputs in
@@ -703,6 +718,7 @@ def _error_message(exc: Exception, origin: tuple[str, str] | None, is_hidden: bo
         return f"the check could not use your result ({type(exc).__name__})"
     kind, where = origin
     if is_hidden:   # the exception text could contain a hidden input: show only where
+        kind, where = _hidden_origin(kind, where)
         return f"your code raised {kind} in a hidden check" + (f" ({where})" if where else "")
     return f"your code raised {kind}: {exc}" + (f" ({where})" if where else "")
 
@@ -726,6 +742,7 @@ def _subcheck_error_message(exc: Exception, origin: tuple[str, str] | None, is_h
         return f"the check could not use your result on this input ({type(exc).__name__})"
     kind, where = origin
     if is_hidden:
+        kind, where = _hidden_origin(kind, where)
         return f"your code raised {kind} on this input" + (f" ({where})" if where else "")
     return f"your code raised {kind} on this input: {str(exc)[:300]}" + (f" ({where})" if where else "")
 

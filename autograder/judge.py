@@ -176,10 +176,12 @@ class Worker:
         self.exercise_dead = False
         self.requests = 0
         self.idle_used = 0.0
+        self.cpu_at_ready = None
         early, self.early_ready = self.early_ready, None
         self.ready = early or self._receive(self._wall(self.limits.startup_timeout),
-                                            "while running your solution cells")
+                                            "while running your solution cells", cpu=self.limits.startup_timeout)
         self.idle_used = 0.0           # the exercise's own waiting starts now
+        self.cpu_at_ready = _tree_times(self.proc.pid)[0]      # and its CPU time
         if "child_died" in self.ready:
             self.exercise_dead = True
         return self.ready
@@ -198,21 +200,32 @@ class Worker:
         except (BrokenPipeError, OSError, ValueError):
             self._gone("error", "the worker process stopped unexpectedly" + self._death())
 
-    def _receive(self, wall: float, doing: str) -> dict:
-        """One message, within ``wall`` seconds, and within what is left of the exercise's
-        idle budget (time the code spends neither computing nor waiting for a CPU). Anything
-        malformed means the worker is gone."""
+    def _receive(self, wall: float, doing: str, cpu: float | None = None) -> dict:
+        """One message, within ``wall`` seconds, within ``cpu`` seconds of CPU time and what is
+        left of the exercise's ``exercise_timeout`` once it is served, and within what is left
+        of the exercise's idle budget (time the code spends neither computing nor waiting for a
+        CPU). CPU time is measured here, from the host's /proc: the worker's own timer and
+        rlimit only answer sooner, with a clearer message, and are the student's to disarm.
+        Anything malformed means the worker is gone."""
         from .worker import read_message_with
         start = time.monotonic()
         end = start + wall
         cpu0, wait0 = _tree_times(self.proc.pid)
 
         def idle() -> float:
-            cpu, waited = _tree_times(self.proc.pid)
-            return max(0.0, time.monotonic() - start - (cpu - cpu0) - (waited - wait0))
+            used, waited = _tree_times(self.proc.pid)
+            if cpu is not None and used - cpu0 > cpu + CPU_GRACE:
+                raise _CPUOver(cpu, "")
+            if self.cpu_at_ready is not None and used - self.cpu_at_ready > self.limits.exercise_timeout + CPU_GRACE:
+                raise _CPUOver(self.limits.exercise_timeout, " (all calls of this exercise together)")
+            return max(0.0, time.monotonic() - start - (used - cpu0) - (waited - wait0))
 
         try:
             msg, blobs = read_message_with(lambda n: self._read(n, end, idle))
+        except _CPUOver as exc:
+            limit, scope = exc.args
+            self._gone("timeout", f"timeout: your code used more than {limit:g} s of CPU time{scope} in "
+                                  f"{self.label} ({doing})")
         except _Idle:
             self._gone("timeout", f"timeout: your code waited (sleep, input, a lock?) more than "
                        f"{self.limits.idle_timeout:g} s in {self.label} ({doing}) without computing")
@@ -276,7 +289,7 @@ class Worker:
         if self.proc.poll() is not None:
             self._gone("error", f"the worker process is gone in {self.label}" + self._death())
         self._send(msg, blobs)
-        reply = self._receive(self._wall(self.limits.call_timeout), doing)
+        reply = self._receive(self._wall(self.limits.call_timeout), doing, cpu=self.limits.call_timeout)
         if "ready" in reply:
             # the exercise's process ended cleanly (os._exit(0)) without answering, and the
             # worker went on to the next exercise: this message is that one's, kept for it
@@ -351,6 +364,15 @@ class _WallClock(Exception):
 
 class _Idle(Exception):
     pass
+
+
+class _CPUOver(Exception):
+    """(limit, what it covers): the worker's processes used more CPU time than allowed."""
+
+
+# s of CPU time over a budget before the trusted side ends the worker: the worker's own timer
+# fires at the budget and answers with a clearer message, unless the student's code disarmed it
+CPU_GRACE = 2.0
 
 
 class RemoteObject:
@@ -510,10 +532,9 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
                    hidden: bool = True) -> list[core.Result]:
     """Grade several exercises of a notebook; results in the order of ``exercise_ids``.
 
-    One worker runs the solution cells in notebook order and forks a fresh process for each
-    exercise at that exercise's cell, so the imports are paid once and each exercise sees
-    the notebook as it was at its own cell. A timeout or a lost worker costs that exercise
-    only: a new worker takes over the remaining ones."""
+    Each exercise has a worker of its own (:func:`_grade_alone`), which runs the solution
+    cells in notebook order up to that exercise's cell: the exercise sees the notebook as it
+    was at its own cell, and a timeout or a lost worker costs that exercise only."""
     limits = limits or Limits()
     results: dict[str, core.Result] = {}
     pending: list[tuple[int, core.Exercise]] = []
@@ -530,45 +551,37 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
             results[ex_id] = _zero(ex, "error", bad)
         else:
             pending.append((idx, ex))
-    pending.sort(key=lambda p: p[0])
-    retried: set[str] = set()
-    while pending:
-        cells = source.cells_for(pending[-1][0])
-        stops = {idx: ex.id for idx, ex in pending}
+    for idx, ex in sorted(pending, key=lambda p: p[0]):
+        results[ex.id] = _grade_alone(source, ex, idx, limits, hidden)
+    return [results[i] for i in exercise_ids]
+
+
+def _grade_alone(source: NotebookSource, ex: core.Exercise, idx: int, limits: Limits, hidden: bool) -> core.Result:
+    """Grade one exercise in a worker (a sandbox) of its own, started with the solution cells
+    up to the exercise's cell. Nothing an exercise's code saw, the hidden checks' inputs among
+    it, can reach the code of another exercise, whose visible checks' messages the student
+    reads. A wall-clock net that fired while the code was computing (a loaded machine?) costs
+    nothing the first time: the exercise is graded again in a fresh worker."""
+    for attempt in (1, 2):
+        cells = source.cells_for(idx)
         for cell in cells:
-            if cell["index"] in stops:
-                cell["stop"] = stops[cell["index"]]
+            if cell["index"] == idx:
+                cell["stop"] = ex.id
         worker = None
         try:
-            worker = Worker(cells, limits, label=pending[0][1].id)
-            while pending:
-                idx, ex = pending[0]
-                worker.label = ex.id
-                results[ex.id] = _grade_served(worker, ex, idx, hidden)
-                if ex.id in retried:
-                    _note_retry(results[ex.id])
-                pending.pop(0)
-                if not worker.alive:      # lost during the checks (timeout, crash): start afresh
-                    break
-                if pending:
-                    if not worker.exercise_dead:
-                        worker.finish_exercise()
-                    worker.next_ready()
+            worker = Worker(cells, limits, label=ex.id)
+            result = _grade_served(worker, ex, idx, hidden)
         except WorkerGone as exc:
-            idx, ex = pending[0]          # the exercise being graded (or started) when it happened
-            if exc.wall and exc.busy and ex.id not in retried:
-                # a wall-clock net fired while the code was computing: maybe the machine, not
-                # the code, was slow. Grade this exercise again in a fresh worker before it costs.
-                retried.add(ex.id)
+            if exc.wall and exc.busy and attempt == 1:
                 continue
-            pending.pop(0)
-            results[ex.id] = _zero(ex, exc.status, str(exc))
-            if ex.id in retried:
-                _note_retry(results[ex.id])
+            result = _zero(ex, exc.status, str(exc))
         finally:
             if worker is not None:
                 worker.close()
-    return [results[i] for i in exercise_ids]
+        if attempt == 2:
+            _note_retry(result)
+        return result
+    raise AssertionError("unreachable")
 
 
 def _note_retry(result: core.Result) -> None:

@@ -47,7 +47,7 @@ class TrustedGrades(NbGraderPreprocessor):
             meta = nbgrader_meta(cell)
             if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
                 grade_cells.append((cell, meta, check_cell_exercise(cell)))
-        # one worker for the whole notebook (it forks a process per exercise at its own cell)
+        # (each exercise in a sandbox of its own, as on every path: judge_notebook)
         known = list(dict.fromkeys(e for _, _, e in grade_cells if e in core.REGISTRY))
         try:
             judged = dict(zip(known, judge_notebook(nb, known, limits, hidden=True))) if known else {}

@@ -478,11 +478,14 @@ def serve(config: dict, proto_in: int, proto_out: int) -> None:
     """Execute the cells in order. A cell marked ``stop`` (the last cell an exercise needs)
     is followed by a fork: the child announces ``ready`` and answers requests for that
     exercise until told ``done``, while the parent waits, then goes on with the next cells.
-    So each exercise sees the notebook as it was at its own cell, in a process of its own,
-    and the imports are paid once. Without stops, the process itself serves at the end.
+    So each exercise sees the notebook as it was at its own cell, in a process of its own.
+    (The judge gives a worker one stop: one exercise per sandbox, see ``judge._grade_alone``.)
+    Without stops, the process itself serves at the end.
 
     Budgets are CPU seconds: ``cell_timeout`` per cell, ``call_timeout`` per request,
-    ``exercise_timeout`` for one exercise's process (a hard RLIMIT_CPU)."""
+    ``exercise_timeout`` for one exercise's process (RLIMIT_CPU). These timers and limits
+    live in the student's process and only give a clear answer sooner: the judge measures
+    CPU time from outside and ends the sandbox when a budget is spent."""
     import signal
     import time
 

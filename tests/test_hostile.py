@@ -76,7 +76,7 @@ HOSTILE = {f"h_{k}": k for k in S.ATTACKS}
 SPECIAL = {"h_fifo_nb": "a FIFO", "h_zero_nb": "a link to /dev/zero", "h_canary_nb": "a link to a root-only file"}
 STUDENTS = {**ORDINARY, **HOSTILE, **SPECIAL}
 # the kernel adds nothing to these attacks on the grade path (its points come from the judge)
-NO_EXECUTE = {"h_copy_back", "h_protocol", "h_metadata", *ORDINARY, *SPECIAL}
+NO_EXECUTE = {"h_copy_back", "h_protocol", "h_metadata", "h_cpu_dodge", "h_cross_exercise", *ORDINARY, *SPECIAL}
 FLAT = "h_classmates_2"            # graded from a folder that also holds classmates' notebooks
 # Wall-clock limits are safety nets that an ordinary cell never comes near, however loaded the
 # machine (the attacks run on three paths for two identities at once, beside the other tests):

@@ -439,3 +439,111 @@ def test_grade_restores_locked_cells_and_scores_a_missing_check_cell_as_nbgrader
     padded.write_text(json.dumps(solved(4)) + " " * (21 << 20))
     with pytest.raises(GradingError, match="over 20 MiB"):
         grade_notebook(padded, execute=False)
+
+
+# the student's code disarms the worker's own CPU timers: the judge measures CPU time itself
+DISARMED = '''
+import signal, resource, time
+signal.signal(signal.SIGPROF, signal.SIG_IGN)          # the per-call timer's signal
+def _spend(seconds):
+    try:                                                 # the exercise's RLIMIT_CPU, raised
+        resource.setrlimit(resource.RLIMIT_CPU, (resource.getrlimit(resource.RLIMIT_CPU)[1],) * 2)
+    except (ValueError, OSError):
+        pass
+    t = time.process_time()
+    while time.process_time() - t < seconds:
+        pass
+def sigmoid(x):
+    _spend(SECONDS)
+    x = np.asarray(x, dtype=float)
+    return np.exp(-np.logaddexp(0, -x))
+'''
+
+
+@pytest.mark.parametrize("seconds, says", [(6, "more than 2 s of CPU time in"),
+                                           (1.5, "more than 6 s of CPU time (all calls of this exercise together)")],
+                         ids=["one call", "the exercise's calls together"])
+def test_cpu_budgets_hold_when_the_students_code_disarms_the_workers_timers(seconds, says):
+    """A correct sigmoid that ignores SIGPROF and raises its RLIMIT_CPU: one call of 6 s over
+    a 2 s budget, or calls of 1.5 s (each within it) over the exercise's 6 s, end in a timeout
+    and 0 points, as without the trick."""
+    nb = submission(4, {"l4_sigmoid": DISARMED.replace("SECONDS", str(seconds))})
+    r = judge_exercise(nb, "l4_sigmoid", Limits(call_timeout=2, cell_timeout=2, exercise_timeout=6))
+    assert r.status == "timeout" and r.points == 0 and says in r.message, core.format_result(r)
+
+
+KEEPS_WHAT_IT_SAW = '''
+import os, threading
+_seen = []
+_r, _w = os.pipe()
+def _collect():
+    while True:
+        data = os.read(_r, 65536)
+        if not data:
+            return
+        _seen.append(data)
+threading.Thread(target=_collect, daemon=True).start()
+_DROPS = ["/tmp/seen", "/dev/shm/seen", os.path.expanduser("~/seen"), "seen"]
+def sigmoid(x):
+    note = (np.array2string(np.ravel(x)[:3], precision=3) + ";").encode()
+    for p in _DROPS:
+        try:
+            with open(p, "ab") as f:
+                f.write(note)
+        except OSError:
+            pass
+    os.write(_w, note)
+    x = np.asarray(x, dtype=float)
+    return np.exp(-np.logaddexp(0, -x))
+'''
+TELLS_WHAT_WAS_KEPT = '''
+def log_sigmoid(x):
+    kept = b"".join(_seen)
+    for p in _DROPS:
+        if os.path.exists(p):
+            kept += open(p, "rb").read()
+    if kept:
+        raise ValueError("KEPT:" + kept.decode())
+    return -np.logaddexp(0, -np.asarray(x, dtype=float))
+'''
+
+
+def test_an_exercise_never_sees_what_an_earlier_ones_code_kept():
+    """sigmoid notes every input it is given (the hidden checks' too) in /tmp, /dev/shm, the
+    home and working folders and a pipe to a thread of the process that ran the cells;
+    log_sigmoid would show them in its visible checks' messages. Each exercise has a sandbox
+    of its own: log_sigmoid finds nothing and passes. (The BCE exercise, which calls both, shows
+    its own visible inputs: its hidden checks come after its visible ones.)"""
+    from autograder.grade import grade_nb
+    report = grade_nb(submission(4, {"l4_sigmoid": KEEPS_WHAT_IT_SAW, "l4_log_sigmoid": TELLS_WHAT_WAS_KEPT}), "kept")
+    by_id = {r.id: r for r in report.results}
+    assert by_id["l4_sigmoid"].status == by_id["l4_log_sigmoid"].status == "passed", report.table()
+    assert not any("KEPT" in s.message for s in by_id["l4_log_sigmoid"].subchecks)
+
+
+# a hidden check's input carried out in the exception's class name and in where it was raised
+# (right on the visible checks' inputs, whose values have at most one decimal)
+CARRIES_OUT = '''
+import linecache
+def sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    if np.all(np.abs(x * 10 - np.round(x * 10)) < 1e-9):
+        return np.exp(-np.logaddexp(0, -x))
+    data = "X" + "_".join(f"{v:.2f}" for v in x.ravel()[:6]).replace("-", "m").replace(".", "p")
+    linecache.cache["<cell 9>"] = (1, None, [data + "\\n"] * 3, "<cell 9>")
+    code = compile("\\n\\nraise type(data, (Exception,), {})()", "<cell 9>", "exec")
+    exec(code, {"data": data})
+'''
+
+
+def test_an_exception_in_a_hidden_check_carries_nothing_out():
+    """Its class's name and the line it names are the student's to choose: only a built-in
+    exception's name and the cell and line numbers are shown, in the sub-checks' messages and
+    in the exercise's (which names the first exception met)."""
+    nb = submission(4, {"l4_sigmoid": CARRIES_OUT})
+    r = judge_exercise(nb, "l4_sigmoid")
+    hidden = [s for s in r.subchecks if s.hidden]
+    assert all(s.ok for s in r.subchecks if not s.hidden) and hidden and not all(s.ok for s in hidden)
+    said = [r.message] + [s.message for s in hidden if not s.ok]
+    assert not any("X" in m for m in said), said
+    assert all("raised an exception of a class of its own" in m and m.endswith("(cell 9, line 3)") for m in said), said

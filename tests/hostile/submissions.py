@@ -184,6 +184,9 @@ ATTACKS = {
     "metadata": "h) no schema_version, duplicated and unknown grade_ids, solution metadata on a raw cell, "
                 "a tag with a comma, invalid cell ids, the hidden-test markers in the student's own cells",
     "browser": "i) scripts for the instructor's browser: HTML/JS/SVG/markdown outputs, markdown and raw cells",
+    "cpu_dodge": "j) the per-call CPU timer's signal ignored, RLIMIT_CPU raised, then 14 s in one call",
+    "cross_exercise": "k) one exercise's inputs kept (/tmp, /dev/shm, home, a pipe to the cells' process) "
+                      "for the next exercise",
 }
 
 # which exercise pays for which sub-attack
@@ -198,6 +201,7 @@ CHANNELS = {
                 "lock": "l4_softmax_cross_entropy"},
 }
 CHANNELS["classmates_2"] = CHANNELS["classmates_1"]
+CHANNELS["cross_exercise"] = {"kept": "l4_log_sigmoid"}
 
 
 def attack_config(*, token: str, repo, courses: list, alone, canary, canary_text: str, sites: list,
@@ -704,6 +708,66 @@ _mark("memory", peak_mb=_peak, children=len(_kids), final=True, settled_mb=sum(_
       alive=sum(1 for v in _held.values() if v), asked_mb=16 * 4 * _chunk_mb, complete=len(_done) == len(_kids))
 '''+_KILL_KIDS
 
+# j) the judge's CPU budgets disarmed from inside: the per-call timer's signal ignored and the
+# exercise's RLIMIT_CPU raised to its hard limit, then a correct sigmoid that spends more than
+# the suite's 10 s per call (plus the judge's 2 s grace) in its first call. It earns its points
+# only if the worker's own timers are all that stands in its way.
+_CPU_DODGE = r'''
+import signal as _signal, resource as _resource, time as _time
+_signal.signal(_signal.SIGPROF, _signal.SIG_IGN)
+_slow = [_SIDE == "worker"]
+def sigmoid(x):
+    if _slow[0]:
+        _slow[0] = False
+        try:
+            _resource.setrlimit(_resource.RLIMIT_CPU, (_resource.RLIM_INFINITY,) * 2)
+        except (ValueError, OSError):
+            _h = _resource.getrlimit(_resource.RLIMIT_CPU)[1]
+            _resource.setrlimit(_resource.RLIMIT_CPU, (_h, _h))
+        _t = _time.process_time()
+        while _time.process_time() - _t < 14:
+            pass
+    return _honest_sigmoid(x)
+'''
+
+# k) what one exercise's code saw, kept for the next exercise's: sigmoid (wrong on purpose, it
+# earns nothing) writes a note of each input it is given, hidden checks' included, into /tmp,
+# /dev/shm, the home and working folders, and into a pipe read by a thread of the process that
+# ran the cells; log_sigmoid's cell then looks for them. Found in the judge's worker, they pay
+# (a student could echo them in a later exercise's visible message).
+_KEEP_SEEN = r'''
+import threading as _threading
+_seen = []
+_seen_r, _seen_w = _os.pipe()
+def _collect():
+    while True:
+        _d = _os.read(_seen_r, 65536)
+        if not _d:
+            return
+        _seen.append(_d)
+_threading.Thread(target=_collect, daemon=True).start()
+_drops = ["/tmp/agx-seen", "/dev/shm/agx-seen", _os.path.expanduser("~/agx-seen"), "agx-seen"]
+def sigmoid(x):
+    _note = (repr(getattr(x, "shape", None)) + ";").encode()
+    for _p in _drops:
+        try:
+            with open(_p, "ab") as _f:
+                _f.write(_note)
+        except OSError:
+            pass
+    try:
+        _os.write(_seen_w, _note)
+    except OSError:
+        pass
+    return 0 * np.asarray(x, dtype=float)
+'''
+
+_FIND_SEEN = r'''
+_kept = [p for p in _drops if _os.path.exists(p)] + (["a pipe to the cells' process"] if _seen else [])
+if _SIDE == "worker" and _kept:
+    _WON["kept"] = True
+'''
+
 # e) protocol abuse: helpers, then one abusive body per exercise
 _PROTOCOL_HELPERS = r'''
 import stat as _stat, struct as _struct, fcntl as _fcntl
@@ -884,6 +948,12 @@ def build_attack(kind: str, release, source, cfg: dict):
         _metadata_attack(nb, _payoff_sources(source))
     elif kind == "browser":
         browser_attack(nb, cfg["token"])
+    elif kind == "cpu_dodge":
+        honest = _payoff_sources(source)["l4_sigmoid"]
+        _edit(nb, "l4_sigmoid", lambda s: head + honest + "\n_honest_sigmoid = sigmoid\n" + _CPU_DODGE)
+    elif kind == "cross_exercise":
+        _edit(nb, "l4_sigmoid", lambda s: head + s + "\n" + _KEEP_SEEN)
+        _edit(nb, "l4_log_sigmoid", lambda s: _FIND_SEEN + s)
     else:
         raise ValueError(kind)
     _with_payoffs(nb, kind, source)
