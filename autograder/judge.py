@@ -126,15 +126,25 @@ def _tree_times(pid: int) -> tuple[float, float]:
             with open(f"/proc/{p}/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
             children = (int(fields[13]) + int(fields[14])) / tick       # reaped children
+            own = (int(fields[11]) + int(fields[12])) / tick             # every thread's
         except (OSError, ValueError, IndexError):
             continue
+        # /proc/PID/schedstat is the main thread's alone: a thread computing would not count.
+        # Each thread's (ns, more precise than stat's ticks) summed, stat's total if higher.
+        on_cpu = queued = 0.0
         try:
-            with open(f"/proc/{p}/schedstat") as f:
-                on_cpu, queued = (int(x) for x in f.read().split()[:2])
-            cpu += on_cpu / 1e9 + children
-            wait += queued / 1e9
-        except (OSError, ValueError):
-            cpu += (int(fields[11]) + int(fields[12])) / tick + children
+            for task in os.listdir(f"/proc/{p}/task")[:4096]:
+                try:
+                    with open(f"/proc/{p}/task/{task}/schedstat") as f:
+                        run, q = (int(x) for x in f.read().split()[:2])
+                    on_cpu += run / 1e9
+                    queued += q / 1e9
+                except (OSError, ValueError):
+                    continue
+        except OSError:
+            pass
+        cpu += max(own, on_cpu) + children
+        wait += queued
     return cpu, wait
 
 

@@ -454,20 +454,28 @@ def _spend(seconds):
     while time.process_time() - t < seconds:
         pass
 def sigmoid(x):
-    _spend(SECONDS)
+    if IN_A_THREAD:                                      # (the main thread's own CPU time stays ~0)
+        import threading
+        t = threading.Thread(target=_spend, args=(SECONDS,))
+        t.start()
+        t.join()
+    else:
+        _spend(SECONDS)
     x = np.asarray(x, dtype=float)
     return np.exp(-np.logaddexp(0, -x))
 '''
 
 
-@pytest.mark.parametrize("seconds, says", [(6, "more than 2 s of CPU time in"),
-                                           (1.5, "more than 6 s of CPU time (all calls of this exercise together)")],
-                         ids=["one call", "the exercise's calls together"])
-def test_cpu_budgets_hold_when_the_students_code_disarms_the_workers_timers(seconds, says):
+@pytest.mark.parametrize("seconds, thread, says", [
+    (6, False, "more than 2 s of CPU time in"),
+    (6, True, "more than 2 s of CPU time in"),
+    (1.5, False, "more than 6 s of CPU time (all calls of this exercise together)")],
+    ids=["one call", "one call, computing in a thread", "the exercise's calls together"])
+def test_cpu_budgets_hold_when_the_students_code_disarms_the_workers_timers(seconds, thread, says):
     """A correct sigmoid that ignores SIGPROF and raises its RLIMIT_CPU: one call of 6 s over
-    a 2 s budget, or calls of 1.5 s (each within it) over the exercise's 6 s, end in a timeout
-    and 0 points, as without the trick."""
-    nb = submission(4, {"l4_sigmoid": DISARMED.replace("SECONDS", str(seconds))})
+    a 2 s budget (in the calling thread or another), or calls of 1.5 s (each within it) over
+    the exercise's 6 s, end in a timeout and 0 points, as without the trick."""
+    nb = submission(4, {"l4_sigmoid": DISARMED.replace("SECONDS", str(seconds)).replace("IN_A_THREAD", str(thread))})
     r = judge_exercise(nb, "l4_sigmoid", Limits(call_timeout=2, cell_timeout=2, exercise_timeout=6))
     assert r.status == "timeout" and r.points == 0 and says in r.message, core.format_result(r)
 
