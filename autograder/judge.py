@@ -191,7 +191,7 @@ class Worker:
         self.ready = early or self._receive(self._wall(self.limits.startup_timeout),
                                             "while running your solution cells", cpu=self.limits.startup_timeout)
         self.idle_used = 0.0           # the exercise's own waiting starts now
-        self.cpu_at_ready = _tree_times(self.proc.pid)[0]      # and its CPU time
+        self.cpu_at_ready = self._times()[0]      # and its CPU time
         if "child_died" in self.ready:
             self.exercise_dead = True
         return self.ready
@@ -210,6 +210,15 @@ class Worker:
         except (BrokenPipeError, OSError, ValueError):
             self._gone("error", "the worker process stopped unexpectedly" + self._death())
 
+    def _times(self) -> tuple[float, float]:
+        """``(cpu, waiting_for_cpu)`` seconds of the sandbox so far. CPU time from its cgroup
+        where it has one (root): that counts processes that ended unseen, e.g. children the
+        student's code had reaped automatically (SIGCHLD ignored), whose time no live process
+        keeps. Else from the process tree (:func:`_tree_times`)."""
+        cpu, wait = _tree_times(self.proc.pid)
+        total = self.sandbox.cpu_seconds()
+        return (total if total is not None else cpu), wait
+
     def _receive(self, wall: float, doing: str, cpu: float | None = None) -> dict:
         """One message, within ``wall`` seconds, within ``cpu`` seconds of CPU time and what is
         left of the exercise's ``exercise_timeout`` once it is served, and within what is left
@@ -220,10 +229,10 @@ class Worker:
         from .worker import read_message_with
         start = time.monotonic()
         end = start + wall
-        cpu0, wait0 = _tree_times(self.proc.pid)
+        cpu0, wait0 = self._times()
 
         def idle() -> float:
-            used, waited = _tree_times(self.proc.pid)
+            used, waited = self._times()
             if cpu is not None and used - cpu0 > cpu + CPU_GRACE:
                 raise _CPUOver(cpu, "")
             if self.cpu_at_ready is not None and used - self.cpu_at_ready > self.limits.exercise_timeout + CPU_GRACE:
@@ -240,7 +249,7 @@ class Worker:
             self._gone("timeout", f"timeout: your code waited (sleep, input, a lock?) more than "
                        f"{self.limits.idle_timeout:g} s in {self.label} ({doing}) without computing")
         except _WallClock:
-            cpu, _ = _tree_times(self.proc.pid)
+            cpu, _ = self._times()
             busy = cpu - cpu0 > 0.05 * wall
             self._gone("timeout", f"no answer within the wall-clock limit of {wall:g} s in {self.label} ({doing})"
                        + ("" if busy else ": your code was waiting, not computing (sleep, input, a lock?)"),

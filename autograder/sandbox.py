@@ -428,6 +428,12 @@ class Sandbox:
                 _write(os.path.join(m, "memory.limit_in_bytes"), mem)
                 _write(os.path.join(m, "memory.memsw.limit_in_bytes"), mem, missing_ok=True)
                 _write(os.path.join(p, "pids.max"), self.limits.max_processes)
+                c = os.path.join(CGROUP_ROOT, "cpuacct", name)     # CPU time only: no limit
+                try:
+                    os.mkdir(c)
+                    self.cgroups.append(c)
+                except OSError:
+                    pass
             elif kind == "v2":
                 folder = os.path.join(_v2_parent(), name)
                 os.mkdir(folder)
@@ -546,6 +552,28 @@ class Sandbox:
                 if len(parts) == 2 and parts[0] == key:
                     return int(parts[1])
         return 0
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time of every process and thread the sandbox has held, ended ones included
+        (whoever reaped them, or nobody), from its cgroup (v1 cpuacct, v2 cpu.stat); None
+        without one. Written by the kernel, not the sandbox."""
+        for c in self.cgroups:
+            for name, key, scale in (("cpuacct.usage", None, 1e-9), ("cpu.stat", "usage_usec", 1e-6)):
+                try:
+                    with open(os.path.join(c, name)) as f:
+                        text = f.read(65536)
+                except OSError:
+                    continue
+                try:
+                    if key is None:
+                        return int(text.split()[0]) * scale
+                    for line in text.splitlines():
+                        parts = line.split()
+                        if len(parts) == 2 and parts[0] == key:
+                            return int(parts[1]) * scale
+                except (ValueError, IndexError):
+                    continue
+        return None
 
     def fork_limit_hits(self) -> int:
         """How many times the pids cgroup refused a fork or a thread."""
@@ -733,8 +761,8 @@ def _kill_sandboxes_of(folder: str) -> None:
 
 
 def _cgroup_parents() -> list[str]:
-    """Folders our sandboxes' cgroups are made in (v1 memory and pids, or our v2 cgroup)."""
-    parents = [os.path.join(CGROUP_ROOT, c) for c in ("memory", "pids")]
+    """Folders our sandboxes' cgroups are made in (v1 memory, pids and cpuacct, or our v2 cgroup)."""
+    parents = [os.path.join(CGROUP_ROOT, c) for c in ("memory", "pids", "cpuacct")]
     v2 = _v2_parent()
     return parents + [v2] if v2 else parents
 

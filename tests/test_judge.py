@@ -555,3 +555,43 @@ def test_an_exception_in_a_hidden_check_carries_nothing_out():
     said = [r.message] + [s.message for s in hidden if not s.ok]
     assert not any("X" in m for m in said), said
     assert all("raised an exception of a class of its own" in m and m.endswith("(cell 9, line 3)") for m in said), said
+
+
+# CPU time spent in children that are reaped automatically (SIGCHLD ignored): no live process
+# keeps it, and the process tree shows none of it
+IN_REAPED_CHILDREN = '''
+import os, signal, time
+signal.signal(signal.SIGPROF, signal.SIG_IGN)
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+def sigmoid(x):
+    for _ in range(12):                      # 12 x 0.5 s, each child gone before the next
+        pid = os.fork()
+        if pid == 0:
+            t = time.process_time()
+            while time.process_time() - t < 0.5:
+                pass
+            os._exit(0)
+        while True:
+            try:
+                os.kill(pid, 0)
+                time.sleep(0.01)
+            except OSError:
+                break
+    x = np.asarray(x, dtype=float)
+    return np.exp(-np.logaddexp(0, -x))
+'''
+
+
+def test_cpu_spent_in_children_reaped_unseen_counts_where_the_sandbox_has_a_cgroup():
+    """Where the sandbox has a cgroup (root), its CPU counter holds every process it ever had:
+    6 s in short-lived children is over a 2 s budget. Without one (an ordinary user on a
+    cgroup-v1 machine), the trusted side sees only the live process tree: as INSTRUCTOR.md
+    says, such code gets the wall-clock net (4 x the budget + 20 s) instead of the budget."""
+    from autograder import sandbox
+    nb = submission(4, {"l4_sigmoid": IN_REAPED_CHILDREN})
+    r = judge_exercise(nb, "l4_sigmoid", Limits(call_timeout=2, cell_timeout=2, exercise_timeout=6))
+    if sandbox.probe()["cgroup"]:
+        assert r.status == "timeout" and r.points == 0 and "more than 2 s of CPU time" in r.message, \
+            core.format_result(r)
+    else:
+        assert r.points == 2 or r.status == "timeout", core.format_result(r)

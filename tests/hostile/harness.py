@@ -138,7 +138,7 @@ def tmp_entries(folder: str) -> set:
 
 def cgroups() -> set:
     out = set()
-    for c in ("memory", "pids"):
+    for c in ("memory", "pids", "cpuacct"):
         d = f"/sys/fs/cgroup/{c}"
         if os.path.isdir(d):
             out |= {f"{c}/{n}" for n in os.listdir(d) if n.startswith("autograder-")}
