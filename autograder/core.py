@@ -25,7 +25,6 @@ import dataclasses
 import importlib
 import os
 import random
-import re as _re
 import secrets
 import sysconfig
 import traceback
@@ -659,6 +658,8 @@ class Result:
     message: str
     subchecks: list = dataclasses.field(default_factory=list)
     retried: bool = False      # graded twice after a wall-clock timeout (see judge)
+    final: bool = False        # not-implemented, or ended by a limit: no hidden check follows
+    cpu: float = 0.0           # CPU seconds the student's code used in the checks (judge)
 
     def as_dict(self) -> dict:
         return {"id": self.id, "points": self.points, "max_points": self.max_points,
@@ -702,12 +703,10 @@ _BUILTIN_ERRORS = frozenset(n for n, v in vars(_builtins).items() if isinstance(
 
 def _hidden_origin(kind: str, where: str) -> tuple[str, str]:
     """What may be said of an exception raised in a hidden check. Its type's name and where it
-    was raised are the student's to choose (a class named at run time, a line registered in
-    linecache, a file name given to compile): they could carry a hidden input out. So only a
-    built-in exception's name, and only the cell and line numbers."""
-    kind = kind if kind in _BUILTIN_ERRORS else "an exception of a class of its own"
-    m = _re.match(r"(?:(cell \d{1,6})(?: \(setup\))?, )?line (\d{1,6})(?::|$)", where)
-    return kind, (", ".join(filter(None, (m.group(1), f"line {m.group(2)}"))) if m else "")
+    was raised are the student's to choose (a class named at run time; a file name given to
+    compile, a line registered in linecache, the cell and line numbers themselves): they could
+    carry a hidden input out. So only a built-in exception's name, and not where."""
+    return (kind if kind in _BUILTIN_ERRORS else "an exception of a class of its own"), ""
 
 
 def _error_message(exc: Exception, origin: tuple[str, str] | None, is_hidden: bool) -> str:
@@ -771,19 +770,29 @@ def expected_subchecks(ex: Exercise, func: Callable) -> int | None:
     return _EXPECTED[key]
 
 
-def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
+def run_exercise(id: str, obj: Any, hidden: bool = False, after: Result | None = None) -> Result:
     """Run the visible (and, if ``hidden``, the hidden) checks of one exercise on ``obj``.
+    ``after``: the result of this exercise's visible checks, run earlier on another ``obj``
+    (the judge runs every visible check of a notebook before any hidden one): only the hidden
+    checks run, and the result is of both.
 
     Never raises for anything the student's code does: errors become a status. A local
     ``obj`` (a notebook's) is called as the judge calls the worker's: on copies of the
     arguments (:mod:`autograder.local`), so both give one piece of code the same score."""
     from .local import stand_in
-    ex = get_exercise(id, hidden=hidden)
+    ex = get_exercise(id, hidden=hidden or after is not None)
     obj = stand_in(obj)
     funcs = [(ex.check, False)] + ([(h, True) for h in ex.hidden] if hidden else [])
     c = Checker()
     status = None
     message = ""
+    if after is not None:
+        if after.final:
+            return after
+        funcs = [(h, True) for h in ex.hidden]
+        c.results = list(after.subchecks)
+        if after.status == "error":        # the first exception met, in a visible check
+            status, message = "error", after.message
     for func, is_hidden in funcs:
         first = len(c.results)
         try:
@@ -794,7 +803,7 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
             c.results.append(SubCheck(f"{func.__name__} ran", False, str(exc)))
             for r in c.results[first:]:
                 r.hidden = is_hidden
-            return Result(id, 0.0, ex.points, exc.status, str(exc), c.results)
+            return Result(id, 0.0, ex.points, exc.status, str(exc), c.results, final=True)
         except Exception as exc:  # noqa: BLE001 - the student's code, or a check that met an odd result
             origin = _student_error(exc)
             if origin is not None and isinstance(exc, NotImplementedError):
@@ -816,7 +825,7 @@ def run_exercise(id: str, obj: Any, hidden: bool = False) -> Result:
         for r in c.results[first:]:
             r.hidden = is_hidden
     if status == "not-implemented":
-        return Result(id, 0.0, ex.points, status, message, c.results)
+        return Result(id, 0.0, ex.points, status, message, c.results, final=True)
     total = c.total
     passed = c.passed
     points = score(ex.points, c.results)

@@ -175,6 +175,7 @@ class Worker:
                     "cell_timeout": limits.cell_timeout, "call_timeout": limits.call_timeout,
                     "exercise_timeout": limits.exercise_timeout})
         self.ready = self.early_ready = None
+        self.cpu_before = 0.0      # what the exercise's visible checks used in another worker
         self.next_ready()
 
     def _wall(self, cpu: float) -> float:
@@ -235,7 +236,8 @@ class Worker:
             used, waited = self._times()
             if cpu is not None and used - cpu0 > cpu + CPU_GRACE:
                 raise _CPUOver(cpu, "")
-            if self.cpu_at_ready is not None and used - self.cpu_at_ready > self.limits.exercise_timeout + CPU_GRACE:
+            if self.cpu_at_ready is not None and \
+                    used - self.cpu_at_ready + self.cpu_before > self.limits.exercise_timeout + CPU_GRACE:
                 raise _CPUOver(self.limits.exercise_timeout, " (all calls of this exercise together)")
             return max(0.0, time.monotonic() - start - (used - cpu0) - (waited - wait0))
 
@@ -510,12 +512,14 @@ def object_name(ex: core.Exercise) -> str:
 
 def _zero(ex: core.Exercise, status: str, message: str) -> core.Result:
     return core.Result(ex.id, 0.0, ex.points, status, message,
-                       [core.SubCheck("exercise could be graded", False, message)])
+                       [core.SubCheck("exercise could be graded", False, message)], final=True)
 
 
-def _grade_served(worker: Worker, ex: core.Exercise, idx: int, hidden: bool) -> core.Result:
-    """Grade one exercise whose process is ready in ``worker``. Raises WorkerGone when the
-    whole worker is lost (timeout, broken channel)."""
+def _grade_served(worker: Worker, ex: core.Exercise, idx: int, hidden: bool,
+                  after: core.Result | None = None) -> core.Result:
+    """Grade one exercise whose process is ready in ``worker`` (``after``: its visible checks'
+    result, see :func:`core.run_exercise`). Raises WorkerGone when the whole worker is lost
+    (timeout, broken channel)."""
     name = object_name(ex)
     ready = worker.ready or {}
     if ready.get("stop", ex.id) != ex.id:    # never expected: start afresh rather than mix them up
@@ -539,7 +543,7 @@ def _grade_served(worker: Worker, ex: core.Exercise, idx: int, hidden: bool) -> 
             return _zero(ex, "error", f"`{name}` comes from the reference package ({blob[:120]}): "
                                       "exercises must be your own implementation (0 points)")
         # (what the student's code printed is deliberately not shown: it could echo hidden inputs)
-        return core.run_exercise(ex.id, obj, hidden=hidden)
+        return core.run_exercise(ex.id, obj, hidden=hidden, after=after)
     except ExerciseDied as exc:
         return _zero(ex, exc.status, str(exc))
     except RemoteError as exc:      # e.g. the student's cells broke the worker's own machinery
@@ -551,9 +555,10 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
                    hidden: bool = True) -> list[core.Result]:
     """Grade several exercises of a notebook; results in the order of ``exercise_ids``.
 
-    Each exercise has a worker of its own (:func:`_grade_alone`), which runs the solution
-    cells in notebook order up to that exercise's cell: the exercise sees the notebook as it
-    was at its own cell, and a timeout or a lost worker costs that exercise only."""
+    Each exercise has a worker of its own (:func:`_grade_alone`) for its visible checks and
+    another for its hidden checks, which runs the solution cells in notebook order up to that
+    exercise's cell: the exercise sees the notebook as it was at its own cell, and a timeout or
+    a lost worker costs that exercise only."""
     limits = limits or Limits()
     results: dict[str, core.Result] = {}
     pending: list[tuple[int, core.Exercise]] = []
@@ -570,12 +575,26 @@ def judge_notebook(nb, exercise_ids: list[str], limits: Limits | None = None,
             results[ex_id] = _zero(ex, "error", bad)
         else:
             pending.append((idx, ex))
-    for idx, ex in sorted(pending, key=lambda p: p[0]):
-        results[ex.id] = _grade_alone(source, ex, idx, limits, hidden)
+    pending.sort(key=lambda p: p[0])
+    # Every exercise's visible checks first, each in a sandbox of its own; then the hidden
+    # checks, each in another. The student reads the visible checks' messages, which their code
+    # can fill: none of it runs after any hidden input was given to their code. (Sandboxes of
+    # their own do not stop a channel through the machine between two of them: the page cache
+    # of the files all sandboxes read, a timing.) What a hidden check shows is fixed text.
+    for idx, ex in pending:
+        results[ex.id] = _grade_alone(source, ex, idx, limits, hidden=False)
+    if hidden:
+        for idx, ex in pending:
+            visible = results[ex.id]
+            if not visible.final:
+                results[ex.id] = _grade_alone(source, ex, idx, limits, hidden=True, after=visible)
+                if visible.retried and not results[ex.id].retried:
+                    _note_retry(results[ex.id])
     return [results[i] for i in exercise_ids]
 
 
-def _grade_alone(source: NotebookSource, ex: core.Exercise, idx: int, limits: Limits, hidden: bool) -> core.Result:
+def _grade_alone(source: NotebookSource, ex: core.Exercise, idx: int, limits: Limits, hidden: bool,
+                 after: core.Result | None = None) -> core.Result:
     """Grade one exercise in a worker (a sandbox) of its own, started with the solution cells
     up to the exercise's cell. Nothing an exercise's code saw, the hidden checks' inputs among
     it, can reach the code of another exercise, whose visible checks' messages the student
@@ -589,7 +608,9 @@ def _grade_alone(source: NotebookSource, ex: core.Exercise, idx: int, limits: Li
         worker = None
         try:
             worker = Worker(cells, limits, label=ex.id)
-            result = _grade_served(worker, ex, idx, hidden)
+            worker.cpu_before = after.cpu if after is not None else 0.0     # one budget for both
+            result = _grade_served(worker, ex, idx, hidden, after)
+            result.cpu = worker.cpu_before + max(0.0, worker._times()[0] - (worker.cpu_at_ready or 0.0))
         except WorkerGone as exc:
             if exc.wall and exc.busy and attempt == 1:
                 continue
