@@ -197,12 +197,6 @@ class Worker:
             self.exercise_dead = True
         return self.ready
 
-    def finish_exercise(self) -> None:
-        """Tell the exercise's process to exit (the worker then runs the next cells). The
-        message names the exercise: one that outlived its process (which the student's code
-        ended itself) is not taken by the next exercise's process as its own."""
-        self._send({"op": "done", "stop": (self.ready or {}).get("stop")})
-
     # -- low level
     def _send(self, msg, blobs=None) -> None:
         from .worker import write_message
@@ -352,10 +346,6 @@ class Worker:
             return None, None
         describe = reply.get("describe")
         return self.value(reply), describe if isinstance(describe, dict) else {}
-
-    @property
-    def alive(self) -> bool:
-        return not self.closed and self.proc.poll() is None
 
     def close(self) -> None:
         if self.closed:
