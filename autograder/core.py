@@ -165,7 +165,7 @@ class SubCheck:
     message: str = ""
     hidden: bool = False   # from a hidden check: feedback shows the name, not the values
     prop: bool = False     # a property (see Checker.properties): counts with the value checks
-    answer: object = None  # the answer expected of a yes/no function (see Checker.answer)
+    answer: object = None  # the answer it expects, where one answer could pass many (Checker.answer)
 
 
 def rel_error(x, y) -> float:

@@ -214,6 +214,12 @@ class Worker:
         total = self.sandbox.cpu_seconds()
         return (total if total is not None else cpu), wait
 
+    def exercise_cpu(self, now: float | None = None) -> float:
+        """CPU seconds the exercise's checks have used: in this worker since it was ready
+        (``now``: a reading of :meth:`_times`), plus ``cpu_before`` (its visible checks')."""
+        now = self._times()[0] if now is None else now
+        return self.cpu_before + max(0.0, now - (self.cpu_at_ready or now))
+
     def _receive(self, wall: float, doing: str, cpu: float | None = None) -> dict:
         """One message, within ``wall`` seconds, within ``cpu`` seconds of CPU time and what is
         left of the exercise's ``exercise_timeout`` once it is served, and within what is left
@@ -231,7 +237,7 @@ class Worker:
             if cpu is not None and used - cpu0 > cpu + CPU_GRACE:
                 raise _CPUOver(cpu, "")
             if self.cpu_at_ready is not None and \
-                    used - self.cpu_at_ready + self.cpu_before > self.limits.exercise_timeout + CPU_GRACE:
+                    self.exercise_cpu(used) > self.limits.exercise_timeout + CPU_GRACE:
                 raise _CPUOver(self.limits.exercise_timeout, " (all calls of this exercise together)")
             return max(0.0, time.monotonic() - start - (used - cpu0) - (waited - wait0))
 
@@ -600,7 +606,7 @@ def _grade_alone(source: NotebookSource, ex: core.Exercise, idx: int, limits: Li
             worker = Worker(cells, limits, label=ex.id)
             worker.cpu_before = after.cpu if after is not None else 0.0     # one budget for both
             result = _grade_served(worker, ex, idx, hidden, after)
-            result.cpu = worker.cpu_before + max(0.0, worker._times()[0] - (worker.cpu_at_ready or 0.0))
+            result.cpu = worker.exercise_cpu()
         except WorkerGone as exc:
             if exc.wall and exc.busy and attempt == 1:
                 continue
